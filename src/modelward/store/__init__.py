@@ -1,0 +1,1 @@
+"""Stores: the metadata store (SQL) and the artifact store (local disk or S3)."""

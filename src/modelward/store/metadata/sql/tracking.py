@@ -1,0 +1,506 @@
+"""SQL implementation of :class:`~modelward.store.metadata.tracking.TrackingStore`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from modelward.entities import Experiment, LifecycleStage, Metric, Page, Run, RunStatus, now_ms
+from modelward.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from modelward.store.metadata.sql import search as sql_search
+from modelward.store.metadata.sql.engine import Database
+from modelward.store.metadata.sql.tables.tracking import (
+    environments,
+    experiment_tags,
+    experiments,
+    latest_metrics,
+    metrics,
+    runs,
+)
+from modelward.store.metadata.sql.tables.tracking import params as run_params
+from modelward.store.metadata.sql.tables.tracking import tags as run_tags
+from modelward.store.metadata.tracking import MetricPoint, TrackingStore
+from modelward.validation import check_key, check_value, run_name
+
+__all__ = ["SqlTrackingStore"]
+
+_NAN = float("nan")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _db_float(value: float) -> float | None:
+    # SQLite cannot hold NaN; NULL stands for it (a metric value is never otherwise null).
+    return None if value != value else value
+
+
+def _py_float(value: float | None) -> float:
+    return _NAN if value is None else float(value)
+
+
+class SqlTrackingStore(TrackingStore):
+    """Experiments and runs in SQL. Mixed into the full SQL metadata store."""
+
+    _db: Database
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _upsert(self, table: sa.Table) -> Any:
+        if self._db.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        return insert(table)
+
+    @staticmethod
+    def _run_row(conn: Connection, run_id: str) -> Any:
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
+        return row
+
+    def _require_active_run(self, conn: Connection, run_id: str) -> Any:
+        row = self._run_row(conn, run_id)
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise Conflict(
+                f"run {run_id!r} is deleted; restore it (modelward runs restore) before logging to it",
+                details={"run_id": run_id},
+            )
+        return row
+
+    @staticmethod
+    def _experiment_from_row(row: Any, tag_rows: Iterable[Any]) -> Experiment:
+        return Experiment(
+            id=row.id,
+            name=row.name,
+            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
+            created_at=row.created_at,
+            tags={t.key: t.value for t in tag_rows},
+        )
+
+    def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
+        """Attach params, tags and latest metrics to run rows with three batched queries."""
+        ids = [r.id for r in rows]
+        if not ids:
+            return []
+        p: dict[str, dict[str, str]] = {i: {} for i in ids}
+        t: dict[str, dict[str, str]] = {i: {} for i in ids}
+        m: dict[str, dict[str, float]] = {i: {} for i in ids}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            for row in conn.execute(
+                sa.select(run_params.c.run_id, run_params.c.key, run_params.c.value).where(run_params.c.run_id.in_(chunk))
+            ):
+                p[row.run_id][row.key] = row.value
+            for row in conn.execute(
+                sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(run_tags.c.run_id.in_(chunk))
+            ):
+                t[row.run_id][row.key] = row.value
+            for row in conn.execute(
+                sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value).where(
+                    latest_metrics.c.run_id.in_(chunk)
+                )
+            ):
+                m[row.run_id][row.key] = _py_float(row.value)
+        return [
+            Run(
+                id=r.id,
+                experiment_id=r.experiment_id,
+                name=r.name,
+                status=RunStatus(r.status),
+                start_time=r.start_time,
+                end_time=r.end_time,
+                parent_id=r.parent_id,
+                user=r.user,
+                lifecycle_stage=LifecycleStage(r.lifecycle_stage),
+                params=p[r.id],
+                tags=t[r.id],
+                metrics=m[r.id],
+                host=r.host,
+                pid=r.pid,
+                heartbeat_at=r.heartbeat_at,
+                environment_digest=r.environment_digest,
+            )
+            for r in rows
+        ]
+
+    # -- experiments -----------------------------------------------------------------------
+    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
+        name = check_key(name, "experiment name", max_len=256)
+        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        exp_id = _new_id()
+        created = now_ms()
+        with self._db.write() as conn:
+            existing = conn.execute(
+                sa.select(experiments.c.id).where(experiments.c.name == name)
+            ).first()
+            if existing is not None:
+                raise AlreadyExists(
+                    f"experiment {name!r} already exists; choose another name or use it",
+                    details={"name": name, "id": existing.id},
+                )
+            conn.execute(
+                experiments.insert().values(
+                    id=exp_id, name=name, lifecycle_stage="active", created_at=created
+                )
+            )
+            if tag_map:
+                conn.execute(
+                    experiment_tags.insert(),
+                    [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tag_map.items()],
+                )
+        return Experiment(id=exp_id, name=name, created_at=created, tags=tag_map)
+
+    def _get_experiment(self, conn: Connection, where: Any, what: str) -> Experiment:
+        row = conn.execute(sa.select(experiments).where(where)).first()
+        if row is None:
+            raise NotFound(f"experiment {what} does not exist; list them with: modelward experiments list")
+        tag_rows = conn.execute(
+            sa.select(experiment_tags).where(experiment_tags.c.experiment_id == row.id)
+        )
+        return self._experiment_from_row(row, tag_rows)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        with self._db.read() as conn:
+            return self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment:
+        with self._db.read() as conn:
+            return self._get_experiment(conn, experiments.c.name == name, repr(name))
+
+    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
+        with self._db.read() as conn:
+            query = sa.select(experiments).order_by(experiments.c.created_at, experiments.c.id)
+            if not include_deleted:
+                query = query.where(experiments.c.lifecycle_stage == "active")
+            rows = conn.execute(query).all()
+            tag_map: dict[str, list[Any]] = {}
+            for t in conn.execute(sa.select(experiment_tags)):
+                tag_map.setdefault(t.experiment_id, []).append(t)
+            return [self._experiment_from_row(r, tag_map.get(r.id, [])) for r in rows]
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        with self._db.write() as conn:
+            self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
+            conn.execute(
+                experiments.update()
+                .where(experiments.c.id == experiment_id)
+                .values(lifecycle_stage="deleted")
+            )
+            conn.execute(
+                runs.update().where(runs.c.experiment_id == experiment_id).values(lifecycle_stage="deleted")
+            )
+
+    def set_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
+        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags.items()}
+        with self._db.write() as conn:
+            self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
+            for key, value in tag_map.items():
+                stmt = self._upsert(experiment_tags).values(
+                    experiment_id=experiment_id, key=key, value=value
+                )
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["experiment_id", "key"], set_={"value": value}
+                    )
+                )
+
+    # -- runs ------------------------------------------------------------------------------
+    def create_run(
+        self,
+        experiment_id: str,
+        *,
+        name: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        parent_id: str | None = None,
+        start_time: int | None = None,
+        user: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+        pid_start: float | None = None,
+    ) -> Run:
+        run_id = _new_id()
+        name = check_key(name, "run name", max_len=256) if name else run_name(run_id)
+        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        start = start_time if start_time is not None else now_ms()
+        with self._db.write() as conn:
+            exp = conn.execute(
+                sa.select(experiments.c.lifecycle_stage).where(experiments.c.id == experiment_id)
+            ).first()
+            if exp is None:
+                raise NotFound(f"experiment {experiment_id!r} does not exist")
+            if exp.lifecycle_stage != "active":
+                raise Conflict(f"experiment {experiment_id!r} is deleted; runs cannot be added to it")
+            if parent_id is not None:
+                self._run_row(conn, parent_id)
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    experiment_id=experiment_id,
+                    name=name,
+                    status=RunStatus.RUNNING.value,
+                    start_time=start,
+                    parent_id=parent_id,
+                    user=user,
+                    lifecycle_stage="active",
+                    host=host,
+                    pid=pid,
+                    pid_start=pid_start,
+                    heartbeat_at=start,
+                )
+            )
+            if tag_map:
+                conn.execute(
+                    run_tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()]
+                )
+        return Run(
+            id=run_id,
+            experiment_id=experiment_id,
+            name=name,
+            status=RunStatus.RUNNING,
+            start_time=start,
+            parent_id=parent_id,
+            user=user,
+            tags=tag_map,
+            host=host,
+            pid=pid,
+            heartbeat_at=start,
+        )
+
+    def get_run(self, run_id: str) -> Run:
+        with self._db.read() as conn:
+            return self._load_runs(conn, [self._run_row(conn, run_id)])[0]
+
+    def set_run_status(self, run_id: str, status: RunStatus, end_time: int | None = None) -> Run:
+        status = RunStatus(status)
+        with self._db.write() as conn:
+            self._run_row(conn, run_id)
+            values: dict[str, Any] = {"status": status.value}
+            if status.is_terminal:
+                values["end_time"] = end_time if end_time is not None else now_ms()
+            else:
+                values["end_time"] = None
+                values["heartbeat_at"] = now_ms()
+            conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+            return self._load_runs(conn, [self._run_row(conn, run_id)])[0]
+
+    def heartbeat(self, run_ids: Sequence[str], at: int) -> None:
+        if not run_ids:
+            return
+        with self._db.write() as conn:
+            conn.execute(
+                runs.update()
+                .where(runs.c.id.in_(list(run_ids)), runs.c.status == RunStatus.RUNNING.value)
+                .values(heartbeat_at=at)
+            )
+
+    def list_running_runs(self) -> list[tuple[str, str | None, int | None, float | None, int | None]]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                sa.select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at).where(
+                    runs.c.status == RunStatus.RUNNING.value
+                )
+            )
+            return [(r.id, r.host, r.pid, r.pid_start, r.heartbeat_at) for r in rows]
+
+    def mark_runs_killed(self, run_ids: Sequence[str], end_time: int) -> int:
+        if not run_ids:
+            return 0
+        with self._db.write() as conn:
+            result = conn.execute(
+                runs.update()
+                .where(runs.c.id.in_(list(run_ids)), runs.c.status == RunStatus.RUNNING.value)
+                .values(status=RunStatus.KILLED.value, end_time=end_time)
+            )
+            return int(result.rowcount or 0)
+
+    def _descendants(self, conn: Connection, run_id: str) -> list[str]:
+        found = [run_id]
+        frontier = [run_id]
+        while frontier:
+            children = [
+                r.id for r in conn.execute(sa.select(runs.c.id).where(runs.c.parent_id.in_(frontier)))
+            ]
+            children = [c for c in children if c not in found]
+            found.extend(children)
+            frontier = children
+        return found
+
+    def _set_lifecycle(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._db.write() as conn:
+            self._run_row(conn, run_id)
+            ids = self._descendants(conn, run_id)
+            conn.execute(runs.update().where(runs.c.id.in_(ids)).values(lifecycle_stage=stage.value))
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    def log_params(self, run_id: str, params_: Mapping[str, str]) -> None:
+        values = {check_key(k, "param key"): check_value(v, f"param {k!r}") for k, v in params_.items()}
+        if not values:
+            return
+        with self._db.write() as conn:
+            self._require_active_run(conn, run_id)
+            existing = {
+                r.key: r.value
+                for r in conn.execute(
+                    sa.select(run_params.c.key, run_params.c.value).where(
+                        run_params.c.run_id == run_id, run_params.c.key.in_(list(values))
+                    )
+                )
+            }
+            clashes = {k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v}
+            if clashes:
+                key, (old, new) = next(iter(clashes.items()))
+                raise Conflict(
+                    f"param {key!r} of run {run_id} is already {_short(old)}; params are immutable, "
+                    f"so it cannot become {_short(new)} (use a new key, or a tag or metric for "
+                    "values that change)",
+                    details={"run_id": run_id, "keys": sorted(clashes)},
+                )
+            new_rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
+            if new_rows:
+                conn.execute(run_params.insert(), new_rows)
+
+    def set_tags(self, run_id: str, tags_: Mapping[str, str]) -> None:
+        values = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags_.items()}
+        if not values:
+            return
+        with self._db.write() as conn:
+            self._require_active_run(conn, run_id)
+            stmt = self._upsert(run_tags)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+                ),
+                [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()],
+            )
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._db.write() as conn:
+            self._require_active_run(conn, run_id)
+            result = conn.execute(run_tags.delete().where(run_tags.c.run_id == run_id, run_tags.c.key == key))
+            if not result.rowcount:
+                raise NotFound(f"run {run_id!r} has no tag {key!r}")
+
+    def log_metrics(self, points: Sequence[MetricPoint]) -> None:
+        if not points:
+            return
+        rows = []
+        latest: dict[tuple[str, str], MetricPoint] = {}
+        for p in points:
+            rows.append(
+                {"run_id": p[0], "key": p[1], "step": p[3], "timestamp": p[4], "value": _db_float(p[2])}
+            )
+            k = (p[0], p[1])
+            cur = latest.get(k)
+            if cur is None or (p[3], p[4]) >= (cur[3], cur[4]):
+                latest[k] = p
+        run_ids = {p[0] for p in points}
+        with self._db.write() as conn:
+            found = {
+                r.id
+                for r in conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(list(run_ids))))
+            }
+            missing = run_ids - found
+            if missing:
+                raise NotFound(
+                    f"cannot log metrics to unknown run {sorted(missing)[0]!r}",
+                    details={"run_ids": sorted(missing)},
+                )
+            conn.execute(metrics.insert(), rows)
+            stmt = self._upsert(latest_metrics)
+            newer = sa.or_(
+                stmt.excluded.step > latest_metrics.c.step,
+                sa.and_(
+                    stmt.excluded.step == latest_metrics.c.step,
+                    stmt.excluded.timestamp >= latest_metrics.c.timestamp,
+                ),
+            )
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["run_id", "key"],
+                    set_={
+                        "step": stmt.excluded.step,
+                        "timestamp": stmt.excluded.timestamp,
+                        "value": stmt.excluded.value,
+                    },
+                    where=newer,
+                ),
+                [
+                    {"run_id": p[0], "key": p[1], "step": p[3], "timestamp": p[4], "value": _db_float(p[2])}
+                    for p in latest.values()
+                ],
+            )
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        with self._db.read() as conn:
+            self._run_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(metrics.c.step, metrics.c.timestamp, metrics.c.value)
+                .where(metrics.c.run_id == run_id, metrics.c.key == key)
+                .order_by(metrics.c.step, metrics.c.timestamp)
+            )
+            return [Metric(key, _py_float(r.value), r.step, r.timestamp) for r in rows]
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        order_by: Sequence[str] = (),
+        max_results: int = 100,
+        page_token: str | None = None,
+        *,
+        include_deleted: bool = False,
+    ) -> Page[Run]:
+        if not isinstance(max_results, int) or not 1 <= max_results <= sql_search.MAX_RESULTS:
+            raise InvalidInput(
+                f"max_results must be an integer from 1 to {sql_search.MAX_RESULTS}, not {max_results!r}"
+            )
+        order_by = tuple(order_by)
+        offset = sql_search.decode_page_token(page_token, experiment_ids, filter_string, order_by)
+        query = sql_search.build_search(
+            experiment_ids,
+            filter_string,
+            order_by,
+            include_deleted=include_deleted,
+            offset=offset,
+            limit=max_results + 1,
+        )
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+            has_more = len(rows) > max_results
+            items = self._load_runs(conn, rows[:max_results])
+        token = (
+            sql_search.encode_page_token(offset + max_results, experiment_ids, filter_string, order_by)
+            if has_more
+            else None
+        )
+        return Page(items, token)
+
+    # -- environments ----------------------------------------------------------------------
+    def set_run_environment(self, run_id: str, digest: str, data: Mapping[str, Any]) -> None:
+        with self._db.write() as conn:
+            self._run_row(conn, run_id)
+            stmt = self._upsert(environments).values(digest=digest, data=dict(data), created_at=now_ms())
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
+            conn.execute(runs.update().where(runs.c.id == run_id).values(environment_digest=digest))
+
+    def get_environment(self, digest: str) -> dict[str, Any]:
+        with self._db.read() as conn:
+            row = conn.execute(sa.select(environments.c.data).where(environments.c.digest == digest)).first()
+            if row is None:
+                raise NotFound(f"no environment with digest {digest!r}")
+            return dict(row.data)
+
+
+def _short(value: str, limit: int = 60) -> str:
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value)} chars)"
