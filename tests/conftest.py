@@ -50,7 +50,9 @@ def postgres_session_url() -> Iterator[str]:
     """A database of this test session's own on the PostgreSQL server, migrated once."""
     if not POSTGRES_URL:
         if REQUIRE_POSTGRES:
-            pytest.fail("MODELWARD_TEST_REQUIRE_POSTGRES=1 but MODELWARD_TEST_POSTGRES_URL is not set")
+            pytest.fail(
+                "MODELWARD_TEST_REQUIRE_POSTGRES=1 but MODELWARD_TEST_POSTGRES_URL is not set"
+            )
         pytest.skip("PostgreSQL tests need MODELWARD_TEST_POSTGRES_URL (CI sets it)")
     import sqlalchemy as sa
 

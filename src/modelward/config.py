@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -92,7 +92,9 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: str) -> str:
         level = value.upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError(f"log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")
+            raise ValueError(
+                f"log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}"
+            )
         return level
 
     def metadata_uri(self) -> str:
@@ -111,9 +113,29 @@ class Settings(BaseSettings):
         """Return a copy with some fields replaced (validated)."""
         data = self.model_dump()
         data.update({k: v for k, v in changes.items() if v is not None})
-        return Settings.model_validate(data)
+        return _DefaultsOnly(**data)
+
+    @classmethod
+    def defaults(cls, **overrides: Any) -> Settings:
+        """Build settings from defaults and ``overrides`` only, ignoring the environment."""
+        return _DefaultsOnly(**{k: v for k, v in overrides.items() if v is not None})
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read settings from the environment, then apply explicit overrides."""
         return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+class _DefaultsOnly(Settings):
+    """Settings whose only source is the constructor's arguments (no environment)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)

@@ -71,8 +71,10 @@ class ArtifactStore(abc.ABC):
 
     @abc.abstractmethod
     def download(self, digest: str, dest: Path, *, verify: bool = True) -> Path:
-        """Write a blob to ``dest`` (streamed, atomically: a failed or corrupt download leaves
-        no file) and return ``dest``."""
+        """Write a blob to ``dest`` and return ``dest``.
+
+        Streamed and atomic: a failed or corrupt download leaves no file behind.
+        """
 
     @abc.abstractmethod
     def exists(self, digest: str) -> bool:

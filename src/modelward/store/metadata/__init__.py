@@ -25,7 +25,9 @@ def open_store(uri: str, *, busy_timeout: float = 60.0, auto_create: bool = True
             :class:`~modelward.errors.SchemaOutOfDate`.
     """
     if not isinstance(uri, str) or not uri:
-        raise InvalidInput("the metadata store URI is empty; pass sqlite:///PATH or postgresql+psycopg://…")
+        raise InvalidInput(
+            "the metadata store URI is empty; pass sqlite:///PATH or postgresql+psycopg://…"
+        )
     scheme = uri.split(":", 1)[0].lower() if "://" in uri else ""
     if scheme == "":
         from pathlib import Path

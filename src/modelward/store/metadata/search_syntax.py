@@ -137,7 +137,9 @@ class OrderKey:
 def _parser(start: str) -> Any:
     from lark import Lark
 
-    return Lark(_GRAMMAR, start=start, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return Lark(
+        _GRAMMAR, start=start, parser="lalr", propagate_positions=True, maybe_placeholders=False
+    )
 
 
 def _fail(text: str, column: int, token: str, why: str) -> FilterSyntaxError:
@@ -164,9 +166,12 @@ def _split_key(raw: str, text: str, column: int) -> tuple[Entity, str]:
     entity = _ENTITY_PREFIXES.get(head.lower())
     if entity is None:
         raise _fail(
-            text, column, raw, f"unknown prefix {head!r}; use metrics., params., tags. or attributes."
+            text,
+            column,
+            raw,
+            f"unknown prefix {head!r}; use metrics., params., tags. or attributes.",
         )
-    if len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in "`\"":
+    if len(rest) >= 2 and rest[0] == rest[-1] and rest[0] in '`"':
         rest = rest[1:-1]
     if not rest:
         raise _fail(text, column, raw, "empty key name")
@@ -218,10 +223,10 @@ class _Builder:
         entity, key = _split_key(str(key_token), self.text, column)
         if data == "compare":
             op_token, value_tree = tree.children[1], tree.children[2]
-            op = {"==": "=", "<>": "!="}.get(str(op_token), str(op_token))
+            cmp = {"==": "=", "<>": "!="}.get(str(op_token), str(op_token))
             value = self._value(value_tree)
-            self._check(entity, key, op, value, value_tree)
-            return Comparison(entity, key, op, value, column)
+            self._check(entity, key, cmp, value, value_tree)
+            return Comparison(entity, key, cmp, value, column)
         if data in {"in_list", "not_in_list"}:
             values = tuple(self._value(v) for v in tree.children[1:])
             for value, value_tree in zip(values, tree.children[1:], strict=True):
@@ -232,8 +237,8 @@ class _Builder:
         if entity == "metric" or (entity == "attribute" and ATTRIBUTES[key] == "int"):
             raise _fail(self.text, like_token.column, str(like_token), "LIKE needs a string key")
         pattern = _unquote(str(string_tree.children[0]))
-        op = str(like_token).lower()
-        return Comparison(entity, key, op if data == "like" else "not " + op, pattern, column)
+        like = str(like_token).lower()
+        return Comparison(entity, key, like if data == "like" else "not " + like, pattern, column)
 
     def _value(self, tree: Any) -> float | int | str:
         inner = tree.children[0]
@@ -249,7 +254,10 @@ class _Builder:
             kind = "num"
         if kind in {"num", "int"} and isinstance(value, str):
             raise _fail(
-                self.text, token.column, str(token), f"{entity} {key!r} is numeric; compare it with a number"
+                self.text,
+                token.column,
+                str(token),
+                f"{entity} {key!r} is numeric; compare it with a number",
             )
         if kind == "str" and not isinstance(value, str):
             raise _fail(
@@ -280,9 +288,12 @@ def _explain(exc: Any, text: str) -> FilterSyntaxError:
     if isinstance(exc, UnexpectedToken):
         token = str(exc.token)
         expected = sorted(exc.expected)[:6]
-        return _fail(text, exc.column, token, f"unexpected token; expected one of {', '.join(expected)}")
+        return _fail(
+            text, exc.column, token, f"unexpected token; expected one of {', '.join(expected)}"
+        )
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "<end>"
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else "<end>"
         return _fail(text, exc.column, char, "unexpected character")
     return _fail(text, 1, text[:20], str(exc))
 

@@ -63,17 +63,20 @@ class TrackingStore(abc.ABC):
         host: str | None = None,
         pid: int | None = None,
         pid_start: float | None = None,
+        environment_digest: str | None = None,
     ) -> Run:
-        """Create a RUNNING run and return it."""
+        """Create a RUNNING run and return it.
+
+        ``environment_digest`` must name an environment already stored with
+        :meth:`set_run_environment` (or :meth:`put_environment`).
+        """
 
     @abc.abstractmethod
     def get_run(self, run_id: str) -> Run:
         """Return a run with its params, tags and latest metrics."""
 
     @abc.abstractmethod
-    def set_run_status(
-        self, run_id: str, status: RunStatus, end_time: int | None = None
-    ) -> Run:
+    def set_run_status(self, run_id: str, status: RunStatus, end_time: int | None = None) -> Run:
         """Set a run's status; a terminal status records ``end_time`` (default: now)."""
 
     @abc.abstractmethod
@@ -81,7 +84,9 @@ class TrackingStore(abc.ABC):
         """Record that the given running runs are alive at ``at`` (ms)."""
 
     @abc.abstractmethod
-    def list_running_runs(self) -> list[tuple[str, str | None, int | None, float | None, int | None]]:
+    def list_running_runs(
+        self,
+    ) -> list[tuple[str, str | None, int | None, float | None, int | None]]:
         """Return ``(run_id, host, pid, pid_start, heartbeat_at)`` for every RUNNING run."""
 
     @abc.abstractmethod
@@ -133,6 +138,10 @@ class TrackingStore(abc.ABC):
     @abc.abstractmethod
     def set_run_environment(self, run_id: str, digest: str, data: Mapping[str, Any]) -> None:
         """Store an environment description once per digest and link the run to it."""
+
+    @abc.abstractmethod
+    def put_environment(self, digest: str, data: Mapping[str, Any]) -> None:
+        """Store an environment description once per digest (no-op if already stored)."""
 
     @abc.abstractmethod
     def get_environment(self, digest: str) -> dict[str, Any]:

@@ -31,10 +31,9 @@ class SqlArtifactIndexStore(ArtifactIndexStore):
     _db: Database
 
     def _upsert_stmt(self) -> Any:
-        if self._db.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
         stmt = insert(artifact_entries)
         return stmt.on_conflict_do_update(
             index_elements=["scope", "path"],
@@ -52,7 +51,13 @@ class SqlArtifactIndexStore(ArtifactIndexStore):
             conn.execute(
                 self._upsert_stmt(),
                 [
-                    {"scope": e.scope, "path": e.path, "digest": e.digest, "size": e.size, "created_at": e.created_at}
+                    {
+                        "scope": e.scope,
+                        "path": e.path,
+                        "digest": e.digest,
+                        "size": e.size,
+                        "created_at": e.created_at,
+                    }
                     for e in entries
                 ],
             )
@@ -72,7 +77,9 @@ class SqlArtifactIndexStore(ArtifactIndexStore):
                 )
             ).first()
         if row is None:
-            raise NotFound(f"no artifact {path!r} in {scope}", details={"scope": scope, "path": path})
+            raise NotFound(
+                f"no artifact {path!r} in {scope}", details={"scope": scope, "path": path}
+            )
         return _entry(row)
 
     def delete_artifact_entries(self, scope: str, prefix: str = "") -> int:

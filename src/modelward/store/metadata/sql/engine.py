@@ -177,9 +177,7 @@ def _translate(exc: DBAPIError) -> ModelwardError:
             "no space left for the metadata database; free disk space and retry "
             "(nothing was written by the failed call)"
         )
-    if _CONNECT.search(text) or (
-        isinstance(exc, OperationalError) and exc.connection_invalidated
-    ):
+    if _CONNECT.search(text) or (isinstance(exc, OperationalError) and exc.connection_invalidated):
         return Unavailable(f"cannot reach the metadata store: {text.strip().splitlines()[0]}")
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict(f"the change conflicts with stored data: {text.strip().splitlines()[0]}")

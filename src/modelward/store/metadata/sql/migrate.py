@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from modelward.errors import SchemaOutOfDate
-from modelward.store.metadata.sql.engine import Database, translate_errors
+from modelward.store.metadata.sql.engine import Database
 
 __all__ = ["HEAD_REVISION", "check_schema", "current_revision", "upgrade"]
 

@@ -52,6 +52,11 @@ _KV_TABLES = {"metric": latest_metrics, "param": params, "tag": tags}
 
 
 def _apply(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    result: ColumnElement[bool] = _compare(column, op, value)
+    return result
+
+
+def _compare(column: ColumnElement[Any], op: str, value: Any) -> Any:
     if op == "=":
         return column == value
     if op == "!=":
@@ -118,8 +123,10 @@ def _compile_where(expr: Expr | None, joins: _Joins) -> list[ColumnElement[bool]
     top = expr.items if isinstance(expr, BoolOp) and expr.op == "and" else (expr,)
     where: list[ColumnElement[bool]] = []
     for term in top:
-        if isinstance(term, Comparison) and term.entity in _KV_TABLES and (
-            term.entity == "metric" or term.op == "="
+        if (
+            isinstance(term, Comparison)
+            and term.entity in _KV_TABLES
+            and (term.entity == "metric" or term.op == "=")
         ):
             key = (term.entity, term.key)
             alias = joins.inner.get(key)

@@ -51,10 +51,9 @@ class SqlTrackingStore(TrackingStore):
 
     # -- helpers ---------------------------------------------------------------------------
     def _upsert(self, table: sa.Table) -> Any:
-        if self._db.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
         return insert(table)
 
     @staticmethod
@@ -68,7 +67,8 @@ class SqlTrackingStore(TrackingStore):
         row = self._run_row(conn, run_id)
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
             raise Conflict(
-                f"run {run_id!r} is deleted; restore it (modelward runs restore) before logging to it",
+                f"run {run_id!r} is deleted; restore it (modelward runs restore) "
+                "before logging to it",
                 details={"run_id": run_id},
             )
         return row
@@ -94,17 +94,21 @@ class SqlTrackingStore(TrackingStore):
         for chunk_start in range(0, len(ids), 500):
             chunk = ids[chunk_start : chunk_start + 500]
             for row in conn.execute(
-                sa.select(run_params.c.run_id, run_params.c.key, run_params.c.value).where(run_params.c.run_id.in_(chunk))
+                sa.select(run_params.c.run_id, run_params.c.key, run_params.c.value).where(
+                    run_params.c.run_id.in_(chunk)
+                )
             ):
                 p[row.run_id][row.key] = row.value
             for row in conn.execute(
-                sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(run_tags.c.run_id.in_(chunk))
+                sa.select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
+                    run_tags.c.run_id.in_(chunk)
+                )
             ):
                 t[row.run_id][row.key] = row.value
             for row in conn.execute(
-                sa.select(latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value).where(
-                    latest_metrics.c.run_id.in_(chunk)
-                )
+                sa.select(
+                    latest_metrics.c.run_id, latest_metrics.c.key, latest_metrics.c.value
+                ).where(latest_metrics.c.run_id.in_(chunk))
             ):
                 m[row.run_id][row.key] = _py_float(row.value)
         return [
@@ -132,7 +136,9 @@ class SqlTrackingStore(TrackingStore):
     # -- experiments -----------------------------------------------------------------------
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
         name = check_key(name, "experiment name", max_len=256)
-        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        tag_map = {
+            check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()
+        }
         exp_id = _new_id()
         created = now_ms()
         with self._db.write() as conn:
@@ -159,7 +165,9 @@ class SqlTrackingStore(TrackingStore):
     def _get_experiment(self, conn: Connection, where: Any, what: str) -> Experiment:
         row = conn.execute(sa.select(experiments).where(where)).first()
         if row is None:
-            raise NotFound(f"experiment {what} does not exist; list them with: modelward experiments list")
+            raise NotFound(
+                f"experiment {what} does not exist; list them with: modelward experiments list"
+            )
         tag_rows = conn.execute(
             sa.select(experiment_tags).where(experiment_tags.c.experiment_id == row.id)
         )
@@ -167,7 +175,9 @@ class SqlTrackingStore(TrackingStore):
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         with self._db.read() as conn:
-            return self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
+            return self._get_experiment(
+                conn, experiments.c.id == experiment_id, repr(experiment_id)
+            )
 
     def get_experiment_by_name(self, name: str) -> Experiment:
         with self._db.read() as conn:
@@ -193,7 +203,9 @@ class SqlTrackingStore(TrackingStore):
                 .values(lifecycle_stage="deleted")
             )
             conn.execute(
-                runs.update().where(runs.c.experiment_id == experiment_id).values(lifecycle_stage="deleted")
+                runs.update()
+                .where(runs.c.experiment_id == experiment_id)
+                .values(lifecycle_stage="deleted")
             )
 
     def set_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
@@ -223,10 +235,13 @@ class SqlTrackingStore(TrackingStore):
         host: str | None = None,
         pid: int | None = None,
         pid_start: float | None = None,
+        environment_digest: str | None = None,
     ) -> Run:
         run_id = _new_id()
         name = check_key(name, "run name", max_len=256) if name else run_name(run_id)
-        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()}
+        tag_map = {
+            check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()
+        }
         start = start_time if start_time is not None else now_ms()
         with self._db.write() as conn:
             exp = conn.execute(
@@ -235,7 +250,9 @@ class SqlTrackingStore(TrackingStore):
             if exp is None:
                 raise NotFound(f"experiment {experiment_id!r} does not exist")
             if exp.lifecycle_stage != "active":
-                raise Conflict(f"experiment {experiment_id!r} is deleted; runs cannot be added to it")
+                raise Conflict(
+                    f"experiment {experiment_id!r} is deleted; runs cannot be added to it"
+                )
             if parent_id is not None:
                 self._run_row(conn, parent_id)
             conn.execute(
@@ -252,11 +269,13 @@ class SqlTrackingStore(TrackingStore):
                     pid=pid,
                     pid_start=pid_start,
                     heartbeat_at=start,
+                    environment_digest=environment_digest,
                 )
             )
             if tag_map:
                 conn.execute(
-                    run_tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()]
+                    run_tags.insert(),
+                    [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()],
                 )
         return Run(
             id=run_id,
@@ -270,6 +289,7 @@ class SqlTrackingStore(TrackingStore):
             host=host,
             pid=pid,
             heartbeat_at=start,
+            environment_digest=environment_digest,
         )
 
     def get_run(self, run_id: str) -> Run:
@@ -299,12 +319,14 @@ class SqlTrackingStore(TrackingStore):
                 .values(heartbeat_at=at)
             )
 
-    def list_running_runs(self) -> list[tuple[str, str | None, int | None, float | None, int | None]]:
+    def list_running_runs(
+        self,
+    ) -> list[tuple[str, str | None, int | None, float | None, int | None]]:
         with self._db.read() as conn:
             rows = conn.execute(
-                sa.select(runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at).where(
-                    runs.c.status == RunStatus.RUNNING.value
-                )
+                sa.select(
+                    runs.c.id, runs.c.host, runs.c.pid, runs.c.pid_start, runs.c.heartbeat_at
+                ).where(runs.c.status == RunStatus.RUNNING.value)
             )
             return [(r.id, r.host, r.pid, r.pid_start, r.heartbeat_at) for r in rows]
 
@@ -324,7 +346,8 @@ class SqlTrackingStore(TrackingStore):
         frontier = [run_id]
         while frontier:
             children = [
-                r.id for r in conn.execute(sa.select(runs.c.id).where(runs.c.parent_id.in_(frontier)))
+                r.id
+                for r in conn.execute(sa.select(runs.c.id).where(runs.c.parent_id.in_(frontier)))
             ]
             children = [c for c in children if c not in found]
             found.extend(children)
@@ -335,7 +358,9 @@ class SqlTrackingStore(TrackingStore):
         with self._db.write() as conn:
             self._run_row(conn, run_id)
             ids = self._descendants(conn, run_id)
-            conn.execute(runs.update().where(runs.c.id.in_(ids)).values(lifecycle_stage=stage.value))
+            conn.execute(
+                runs.update().where(runs.c.id.in_(ids)).values(lifecycle_stage=stage.value)
+            )
 
     def delete_run(self, run_id: str) -> None:
         self._set_lifecycle(run_id, LifecycleStage.DELETED)
@@ -344,7 +369,9 @@ class SqlTrackingStore(TrackingStore):
         self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
 
     def log_params(self, run_id: str, params_: Mapping[str, str]) -> None:
-        values = {check_key(k, "param key"): check_value(v, f"param {k!r}") for k, v in params_.items()}
+        values = {
+            check_key(k, "param key"): check_value(v, f"param {k!r}") for k, v in params_.items()
+        }
         if not values:
             return
         with self._db.write() as conn:
@@ -357,16 +384,23 @@ class SqlTrackingStore(TrackingStore):
                     )
                 )
             }
-            clashes = {k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v}
+            clashes = {
+                k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v
+            }
             if clashes:
                 key, (old, new) = next(iter(clashes.items()))
                 raise Conflict(
-                    f"param {key!r} of run {run_id} is already {_short(old)}; params are immutable, "
+                    f"param {key!r} of run {run_id} is already {_short(old)}; "
+                    "params are immutable, "
                     f"so it cannot become {_short(new)} (use a new key, or a tag or metric for "
                     "values that change)",
                     details={"run_id": run_id, "keys": sorted(clashes)},
                 )
-            new_rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items() if k not in existing]
+            new_rows = [
+                {"run_id": run_id, "key": k, "value": v}
+                for k, v in values.items()
+                if k not in existing
+            ]
             if new_rows:
                 conn.execute(run_params.insert(), new_rows)
 
@@ -387,7 +421,9 @@ class SqlTrackingStore(TrackingStore):
     def delete_tag(self, run_id: str, key: str) -> None:
         with self._db.write() as conn:
             self._require_active_run(conn, run_id)
-            result = conn.execute(run_tags.delete().where(run_tags.c.run_id == run_id, run_tags.c.key == key))
+            result = conn.execute(
+                run_tags.delete().where(run_tags.c.run_id == run_id, run_tags.c.key == key)
+            )
             if not result.rowcount:
                 raise NotFound(f"run {run_id!r} has no tag {key!r}")
 
@@ -398,7 +434,13 @@ class SqlTrackingStore(TrackingStore):
         latest: dict[tuple[str, str], MetricPoint] = {}
         for p in points:
             rows.append(
-                {"run_id": p[0], "key": p[1], "step": p[3], "timestamp": p[4], "value": _db_float(p[2])}
+                {
+                    "run_id": p[0],
+                    "key": p[1],
+                    "step": p[3],
+                    "timestamp": p[4],
+                    "value": _db_float(p[2]),
+                }
             )
             k = (p[0], p[1])
             cur = latest.get(k)
@@ -407,8 +449,7 @@ class SqlTrackingStore(TrackingStore):
         run_ids = {p[0] for p in points}
         with self._db.write() as conn:
             found = {
-                r.id
-                for r in conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(list(run_ids))))
+                r.id for r in conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(list(run_ids))))
             }
             missing = run_ids - found
             if missing:
@@ -436,7 +477,13 @@ class SqlTrackingStore(TrackingStore):
                     where=newer,
                 ),
                 [
-                    {"run_id": p[0], "key": p[1], "step": p[3], "timestamp": p[4], "value": _db_float(p[2])}
+                    {
+                        "run_id": p[0],
+                        "key": p[1],
+                        "step": p[3],
+                        "timestamp": p[4],
+                        "value": _db_float(p[2]),
+                    }
                     for p in latest.values()
                 ],
             )
@@ -463,7 +510,8 @@ class SqlTrackingStore(TrackingStore):
     ) -> Page[Run]:
         if not isinstance(max_results, int) or not 1 <= max_results <= sql_search.MAX_RESULTS:
             raise InvalidInput(
-                f"max_results must be an integer from 1 to {sql_search.MAX_RESULTS}, not {max_results!r}"
+                "max_results must be an integer from 1 to "
+                f"{sql_search.MAX_RESULTS}, not {max_results!r}"
             )
         order_by = tuple(order_by)
         offset = sql_search.decode_page_token(page_token, experiment_ids, filter_string, order_by)
@@ -480,7 +528,9 @@ class SqlTrackingStore(TrackingStore):
             has_more = len(rows) > max_results
             items = self._load_runs(conn, rows[:max_results])
         token = (
-            sql_search.encode_page_token(offset + max_results, experiment_ids, filter_string, order_by)
+            sql_search.encode_page_token(
+                offset + max_results, experiment_ids, filter_string, order_by
+            )
             if has_more
             else None
         )
@@ -490,13 +540,24 @@ class SqlTrackingStore(TrackingStore):
     def set_run_environment(self, run_id: str, digest: str, data: Mapping[str, Any]) -> None:
         with self._db.write() as conn:
             self._run_row(conn, run_id)
-            stmt = self._upsert(environments).values(digest=digest, data=dict(data), created_at=now_ms())
+            stmt = self._upsert(environments).values(
+                digest=digest, data=dict(data), created_at=now_ms()
+            )
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
             conn.execute(runs.update().where(runs.c.id == run_id).values(environment_digest=digest))
 
+    def put_environment(self, digest: str, data: Mapping[str, Any]) -> None:
+        with self._db.write() as conn:
+            stmt = self._upsert(environments).values(
+                digest=digest, data=dict(data), created_at=now_ms()
+            )
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
+
     def get_environment(self, digest: str) -> dict[str, Any]:
         with self._db.read() as conn:
-            row = conn.execute(sa.select(environments.c.data).where(environments.c.digest == digest)).first()
+            row = conn.execute(
+                sa.select(environments.c.data).where(environments.c.digest == digest)
+            ).first()
             if row is None:
                 raise NotFound(f"no environment with digest {digest!r}")
             return dict(row.data)

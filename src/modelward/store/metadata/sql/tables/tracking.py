@@ -68,7 +68,9 @@ runs = sa.Table(
 params = sa.Table(
     "params",
     metadata,
-    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     # Values can be megabytes, so only the key is indexed; a filter on a value scans the key's rows.
@@ -78,7 +80,9 @@ params = sa.Table(
 tags = sa.Table(
     "tags",
     metadata,
-    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Index("ix_tags_key_run", "key", "run_id"),
@@ -87,7 +91,9 @@ tags = sa.Table(
 metrics = sa.Table(
     "metrics",
     metadata,
-    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("key", sa.String(250), nullable=False),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", sa.BigInteger, nullable=False),
@@ -98,7 +104,9 @@ metrics = sa.Table(
 latest_metrics = sa.Table(
     "latest_metrics",
     metadata,
-    sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("key", sa.String(250), primary_key=True),
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("timestamp", sa.BigInteger, nullable=False),

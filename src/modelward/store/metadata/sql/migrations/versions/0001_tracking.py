@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.Text, nullable=False),
         sa.ForeignKeyConstraint(
-            ["experiment_id"], ["experiments.id"], ondelete="CASCADE",
+            ["experiment_id"],
+            ["experiments.id"],
+            ondelete="CASCADE",
             name="fk_experiment_tags_experiment_id_experiments",
         ),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="pk_experiment_tags"),
@@ -59,14 +61,17 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", sa.BigInteger),
         sa.Column("environment_digest", sa.String(64)),
         sa.ForeignKeyConstraint(
-            ["experiment_id"], ["experiments.id"], ondelete="CASCADE",
+            ["experiment_id"],
+            ["experiments.id"],
+            ondelete="CASCADE",
             name="fk_runs_experiment_id_experiments",
         ),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["runs.id"], ondelete="SET NULL", name="fk_runs_parent_id_runs"
         ),
         sa.ForeignKeyConstraint(
-            ["environment_digest"], ["environments.digest"],
+            ["environment_digest"],
+            ["environments.digest"],
             name="fk_runs_environment_digest_environments",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
@@ -110,9 +115,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name="pk_latest_metrics"),
     )
-    op.create_index(
-        "ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "run_id"]
-    )
+    op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value", "run_id"])
     op.create_table(
         "artifact_entries",
         sa.Column("scope", sa.String(200), nullable=False),
@@ -127,7 +130,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "artifact_entries", "latest_metrics", "metrics", "tags", "params", "runs",
-        "environments", "experiment_tags", "experiments",
+        "artifact_entries",
+        "latest_metrics",
+        "metrics",
+        "tags",
+        "params",
+        "runs",
+        "environments",
+        "experiment_tags",
+        "experiments",
     ):
         op.drop_table(table)

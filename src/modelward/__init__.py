@@ -1,0 +1,103 @@
+"""modelward: model management from data to monitoring.
+
+``import modelward as mw`` is cheap: every name below is imported on first use.
+
+Example:
+    >>> import modelward as mw
+    >>> with mw.start_run(experiment="exp") as run:
+    ...     mw.log_param("lr", 0.1)
+    ...     mw.log_metric("loss", 0.5, step=1)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from modelward._version import __version__
+
+if TYPE_CHECKING:
+    from modelward.client import Client
+    from modelward.config import Settings
+    from modelward.fluent import (
+        ActiveRun,
+        active_run,
+        connect,
+        create_experiment,
+        download_artifacts,
+        end_run,
+        flush,
+        get_client,
+        get_experiment,
+        get_metric_history,
+        get_run,
+        list_artifacts,
+        log_artifact,
+        log_artifacts,
+        log_dict,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        log_text,
+        search_runs,
+        set_experiment,
+        set_tag,
+        set_tags,
+        start_run,
+    )
+
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "Settings",
+    "__version__",
+    "active_run",
+    "connect",
+    "create_experiment",
+    "download_artifacts",
+    "end_run",
+    "flush",
+    "get_client",
+    "get_experiment",
+    "get_metric_history",
+    "get_run",
+    "list_artifacts",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+# Where each public name lives; resolved lazily by __getattr__ so `import modelward` stays fast.
+_LAZY: dict[str, str] = {
+    "Client": "modelward.client",
+    "Settings": "modelward.config",
+    **{
+        name: "modelward.fluent"
+        for name in __all__
+        if name not in {"Client", "Settings", "__version__"}
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelward' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,3 @@
+"""The installed modelward version."""
+
+__version__ = "0.1.0"

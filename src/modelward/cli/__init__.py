@@ -1,0 +1,1 @@
+"""The ``modelward`` command line: thin commands over the services (see docs/cli.md)."""

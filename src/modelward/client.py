@@ -1,0 +1,102 @@
+"""The :class:`Client`: one metadata store, one artifact store, and the services over them."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import TYPE_CHECKING
+
+from modelward.config import Settings
+
+if TYPE_CHECKING:
+    from modelward.artifacts import ArtifactService
+    from modelward.store.artifacts.base import ArtifactStore
+    from modelward.store.metadata.base import MetadataStore
+    from modelward.tracking.service import TrackingService
+
+__all__ = ["Client"]
+
+
+class Client:
+    """Entry point to one modelward installation (embedded or PostgreSQL + S3).
+
+    Services are created on first use, so a client that only tracks metrics never imports
+    the registry or serving code.
+
+    Args:
+        uri: Metadata store URI; defaults to ``settings.metadata_uri()``.
+        artifacts: Artifact location; defaults to ``settings.artifact_uri()``.
+        settings: Options; defaults to :meth:`Settings.defaults` (the environment is read only
+            by entry points such as the CLI and :func:`modelward.connect`).
+
+    Example:
+        >>> client = Client("sqlite:////tmp/mw.db", artifacts="/tmp/mw-artifacts")
+        >>> run = client.tracking.start_run("exp")
+    """
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        artifacts: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        base = settings if settings is not None else Settings.defaults()
+        self.settings = base.with_overrides(uri=uri, artifacts=artifacts)
+        self._lock = threading.RLock()
+        self._closed = False
+
+    @functools.cached_property
+    def store(self) -> MetadataStore:
+        """The metadata store."""
+        from modelward.store.metadata import open_store
+
+        return open_store(
+            self.settings.metadata_uri(), busy_timeout=self.settings.sqlite_busy_timeout
+        )
+
+    @functools.cached_property
+    def blobs(self) -> ArtifactStore:
+        """The artifact (blob) store."""
+        from modelward.store.artifacts import open_artifact_store
+
+        return open_artifact_store(
+            self.settings.artifact_uri(), s3_endpoint_url=self.settings.s3_endpoint_url
+        )
+
+    @functools.cached_property
+    def artifacts(self) -> ArtifactService:
+        """Logical artifact paths (per run, dataset, model) over the blob store."""
+        from modelward.artifacts import ArtifactService
+
+        return ArtifactService(self.store, self.blobs)
+
+    @functools.cached_property
+    def tracking(self) -> TrackingService:
+        """Experiments, runs, params, tags and metrics."""
+        from modelward.tracking.service import TrackingService
+
+        return TrackingService(self.store, self.settings)
+
+    def close(self) -> None:
+        """Flush buffered metrics and release connections."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if "tracking" in self.__dict__:
+                self.tracking.close()
+            if "store" in self.__dict__:
+                self.store.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Client(uri={self.settings.metadata_uri()!r}, "
+            f"artifacts={self.settings.artifact_uri()!r})"
+        )
