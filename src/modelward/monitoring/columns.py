@@ -254,7 +254,10 @@ def _numeric_from_chunks(chunks: list[Any], common: dict[str, Any]) -> NumericCo
     from modelward.profiling.tabular import numeric_values
 
     parts = [numeric_values(c) for c in chunks if len(c)]
-    values = np.concatenate(parts) if len(parts) != 1 else parts[0]
+    if len(parts) == 1:
+        values = parts[0]
+    else:
+        values = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
     del parts
     total = float(np.sum(values)) if values.size else 0.0
     if np.isfinite(total):

@@ -281,6 +281,8 @@ class DriftDetector(Estimator):
         base = ColumnDrift(column=name, role=role, kind=ref.kind.value, status=ColumnStatus.OK)
         if blocked:
             return dataclasses.replace(base, status=ColumnStatus.SCHEMA)
+        if ref.dtype == "null":  # every reference value was missing
+            return dataclasses.replace(base, status=ColumnStatus.NO_DATA)
         if ref.kind is ColumnKind.OTHER:
             return dataclasses.replace(base, status=ColumnStatus.UNSUPPORTED)
         cur = window.columns.get(name)

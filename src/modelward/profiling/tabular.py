@@ -62,6 +62,10 @@ def _from_pandas(df: Any) -> pa.Table:
     frame = df
     if not all(isinstance(c, str) for c in frame.columns):
         frame = frame.rename(columns=str)
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise InvalidInput(f"data has duplicate column names: {', '.join(dupes)}; rename them")
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
