@@ -127,15 +127,36 @@ class Window:
 
     Attributes:
         rows: Rows in the window.
-        columns: Summaries of the requested columns that exist, by name.
         dtypes: Arrow type of every column the window has (requested or not), in order.
+        kinds: How every column would be summarised.
+        summaries: Summaries computed up front, by name.
         from_profile: Whether it was built from a stored profile.
+        source: For a lazy window, the table whose columns :meth:`column` summarises on
+            demand (one at a time, so a wide table never has every sorted copy alive at once).
     """
 
     rows: int
-    columns: dict[str, Column] = field(default_factory=dict)
     dtypes: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, ColumnKind] = field(default_factory=dict)
+    summaries: dict[str, Column] = field(default_factory=dict)
     from_profile: bool = False
+    source: Any = None
+    categorical: frozenset[str] = frozenset()
+    max_categories: int = 1000
+
+    def has(self, name: str) -> bool:
+        """Whether the window has column ``name``."""
+        return name in self.dtypes
+
+    def column(self, name: str) -> Column | None:
+        """Return the summary of ``name`` (``None`` if the window lacks it).
+
+        Lazy windows compute it now and do not keep it.
+        """
+        found = self.summaries.get(name)
+        if found is not None or self.source is None or name not in self.dtypes:
+            return found
+        return _summarize_column(self.source, name, self.categorical, self.max_categories)
 
 
 def summarize(
@@ -145,6 +166,7 @@ def summarize(
     categorical: Collection[str] = (),
     max_categories: int = 1000,
     what: str = "data",
+    lazy: bool = False,
 ) -> Window:
     """Summarise ``data`` (a table, DataFrame, RecordBatch or :class:`DatasetProfile`).
 
@@ -155,10 +177,12 @@ def summarize(
         categorical: Numeric columns to treat as categorical (compared as strings).
         max_categories: Most values listed per categorical column; the rest become "other".
         what: Name of the window in error messages.
+        lazy: For tables, summarise columns only when :meth:`Window.column` asks (the window
+            then keeps a reference to the table).
     """
     if isinstance(data, DatasetProfile):
         return _from_profile(data, columns, categorical)
-    return _from_table(data, columns, categorical, max_categories, what)
+    return _from_table(data, columns, frozenset(categorical), max_categories, what, lazy)
 
 
 def _from_profile(
@@ -176,8 +200,13 @@ def _from_profile(
                 f"categorical; rebuild the profile with categorical=[{name!r}]"
             )
         out[name] = _column_from_profile(col, profile.row_count)
-    dtypes = {c.name: c.dtype for c in profile.columns}
-    return Window(rows=profile.row_count, columns=out, dtypes=dtypes, from_profile=True)
+    return Window(
+        rows=profile.row_count,
+        dtypes={c.name: c.dtype for c in profile.columns},
+        kinds={c.name: c.kind for c in profile.columns},
+        summaries=out,
+        from_profile=True,
+    )
 
 
 def _column_from_profile(col: ColumnProfile, rows: int) -> Column:
@@ -219,35 +248,51 @@ def _column_from_profile(col: ColumnProfile, rows: int) -> Column:
 def _from_table(
     data: Any,
     columns: Iterable[str] | None,
-    categorical: Collection[str],
+    categorical: frozenset[str],
     max_categories: int,
     what: str,
+    lazy: bool,
 ) -> Window:
     from modelward.profiling.tabular import column_kind, to_table
 
     table = to_table(data, what=what)
-    wanted = list(columns) if columns is not None else list(table.column_names)
-    out: dict[str, Column] = {}
-    for name in wanted:
-        if name not in table.column_names:
-            continue
-        field_ = table.schema.field(name)
-        column = table.column(name)
-        kind = column_kind(field_.type, categorical=name in categorical)
-        common = {
-            "name": name,
-            "dtype": str(field_.type),
-            "nullable": bool(field_.nullable),
-            "rows": table.num_rows,
-        }
-        if kind is ColumnKind.NUMERIC:
-            out[name] = _numeric_from_chunks(column.chunks, common)
-        elif kind is ColumnKind.CATEGORICAL:
-            out[name] = _categorical_from_chunks(column.chunks, common, max_categories)
-        else:
-            out[name] = OtherColumn(nulls=column.null_count, **common)
-    dtypes = {f.name: str(f.type) for f in table.schema}
-    return Window(rows=table.num_rows, columns=out, dtypes=dtypes)
+    kinds = {f.name: column_kind(f.type, categorical=f.name in categorical) for f in table.schema}
+    summaries: dict[str, Column] = {}
+    if not lazy:
+        wanted = list(columns) if columns is not None else list(table.column_names)
+        for name in wanted:
+            if name in kinds:
+                summaries[name] = _summarize_column(table, name, categorical, max_categories)
+    return Window(
+        rows=table.num_rows,
+        dtypes={f.name: str(f.type) for f in table.schema},
+        kinds=kinds,
+        summaries=summaries,
+        source=table if lazy else None,
+        categorical=categorical,
+        max_categories=max_categories,
+    )
+
+
+def _summarize_column(
+    table: Any, name: str, categorical: Collection[str], max_categories: int
+) -> Column:
+    from modelward.profiling.tabular import column_kind
+
+    field_ = table.schema.field(name)
+    column = table.column(name)
+    kind = column_kind(field_.type, categorical=name in categorical)
+    common = {
+        "name": name,
+        "dtype": str(field_.type),
+        "nullable": bool(field_.nullable),
+        "rows": table.num_rows,
+    }
+    if kind is ColumnKind.NUMERIC:
+        return _numeric_from_chunks(column.chunks, common)
+    if kind is ColumnKind.CATEGORICAL:
+        return _categorical_from_chunks(column.chunks, common, max_categories)
+    return OtherColumn(nulls=column.null_count, **common)
 
 
 def _numeric_from_chunks(chunks: list[Any], common: dict[str, Any]) -> NumericColumn:
@@ -290,9 +335,12 @@ def _numeric_from_chunks(chunks: list[Any], common: dict[str, Any]) -> NumericCo
 def _categorical_from_chunks(
     chunks: list[Any], common: dict[str, Any], max_categories: int
 ) -> CategoricalColumn:
-    import pyarrow as pa
-
-    from modelward.profiling.tabular import category_counts
+    from modelward.profiling.tabular import (
+        arrow_indices,
+        category_counts,
+        merge_counts,
+        rank_by_count,
+    )
 
     nulls = sum(c.null_count for c in chunks)
     pairs = [category_counts(c) for c in chunks if len(c)]
@@ -305,24 +353,14 @@ def _categorical_from_chunks(
             exact=True,
             **common,
         )
-    table = pa.table(
-        {
-            "v": pa.chunked_array([p[0] for p in pairs], type=pa.string()),
-            "c": np.concatenate([p[1] for p in pairs]),
-        }
-    )
-    if len(pairs) > 1:
-        grouped = table.group_by("v", use_threads=False).aggregate([("c", "sum")])
-        table = grouped.select(["v", "c_sum"]).rename_columns(["v", "c"])
-    table = table.sort_by([("c", "descending"), ("v", "ascending")])
-    head = table.slice(0, max_categories)
-    counts = np.asarray(head.column("c").to_numpy(), dtype=np.int64)
-    total = int(np.asarray(table.column("c").to_numpy()).sum())
-    other = total - int(counts.sum())
+    values, counts = merge_counts([p[0] for p in pairs], [p[1] for p in pairs])
+    order = rank_by_count(values, counts)[:max_categories]
+    listed = counts[order]
+    other = int(counts.sum()) - int(listed.sum())
     return CategoricalColumn(
         nulls=nulls,
-        categories=tuple(head.column("v").to_pylist()),
-        counts=counts,
+        categories=tuple(values.take(arrow_indices(order)).to_pylist()),
+        counts=listed,
         other=other,
         exact=other == 0,
         **common,

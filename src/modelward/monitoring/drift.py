@@ -200,7 +200,7 @@ class DriftDetector(Estimator):
         if window.rows == 0:
             raise InvalidInput("the reference has no rows; fit on a non-empty table or profile")
         names = wanted if wanted is not None else list(window.dtypes)
-        absent = [n for n in names if n not in window.columns]
+        absent = [n for n in names if window.column(n) is None]
         if absent:
             raise InvalidInput(
                 f"the reference has no column(s) {', '.join(map(repr, absent))}; "
@@ -210,7 +210,7 @@ class DriftDetector(Estimator):
         features = [n for n in pool if n not in preds]
         methods: dict[str, str] = {}
         for name in features + preds:
-            methods[name] = self._method_for(name, window.columns[name])
+            methods[name] = self._method_for(name, _required(window, name))
         self.reference_: Window = window
         self.feature_names_in_: tuple[str, ...] = tuple(features)
         self.prediction_columns_: tuple[str, ...] = tuple(preds)
@@ -253,6 +253,7 @@ class DriftDetector(Estimator):
             categorical=frozenset(self.categorical),
             max_categories=self.max_categories,
             what="current window",
+            lazy=True,
         )
         if cur.rows == 0:
             raise InvalidInput(
@@ -263,7 +264,8 @@ class DriftDetector(Estimator):
         blocking = {i.column for i in issues if i.severity == "error"}
         results = []
         for name, role in roles:
-            results.append(self._column(name, role, ref.columns[name], cur, name in blocking))
+            ref_col = _required(ref, name)
+            results.append(self._column(name, role, ref_col, cur, name in blocking))
         results = self._apply_tests(results)
         return DriftReport(
             columns=tuple(results),
@@ -285,7 +287,7 @@ class DriftDetector(Estimator):
             return dataclasses.replace(base, status=ColumnStatus.NO_DATA)
         if ref.kind is ColumnKind.OTHER:
             return dataclasses.replace(base, status=ColumnStatus.UNSUPPORTED)
-        cur = window.columns.get(name)
+        cur = window.column(name)
         if cur is None or cur.kind is not ref.kind or not ref.has_values or not cur.has_values:
             return dataclasses.replace(base, status=ColumnStatus.NO_DATA)
         if isinstance(ref, NumericColumn) and isinstance(cur, NumericColumn):
@@ -387,6 +389,12 @@ class DriftDetector(Estimator):
                 r, p_value_adjusted=float(adj), drifted=bool(adj < r.threshold)
             )
         return out
+
+
+def _required(window: Window, name: str) -> Column:
+    column = window.column(name)
+    assert column is not None  # checked at fit
+    return column
 
 
 def _scale(ref: NumericColumn) -> float:

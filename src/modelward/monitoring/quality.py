@@ -197,14 +197,14 @@ class QualityChecker(Estimator):
         )
         if window.rows == 0:
             raise InvalidInput("the reference has no rows; fit on a non-empty table or profile")
-        absent = [n for n in (self.columns or ()) if n not in window.columns]
+        absent = [n for n in (self.columns or ()) if window.column(n) is None]
         if absent:
             raise InvalidInput(
                 f"the reference has no column(s) {', '.join(map(repr, absent))}; "
                 f"its columns are: {', '.join(window.dtypes)}"
             )
         self.reference_: Window = window
-        self.feature_names_in_: tuple[str, ...] = tuple(window.columns)
+        self.feature_names_in_: tuple[str, ...] = tuple(window.summaries)
         return self
 
     def score(self, current: Any) -> QualityReport:
@@ -221,6 +221,7 @@ class QualityChecker(Estimator):
             categorical=frozenset(self.categorical),
             max_categories=self.max_categories,
             what="current window",
+            lazy=True,
         )
         if cur.rows == 0:
             raise InvalidInput(
@@ -231,8 +232,8 @@ class QualityChecker(Estimator):
         blocked = {i.column for i in issues if i.severity == "error"}
         results = []
         for name in self.feature_names_in_:
-            ref_col = ref.columns[name]
-            cur_col = cur.columns.get(name)
+            ref_col = ref.summaries[name]
+            cur_col = cur.column(name)
             if name in blocked or cur_col is None:
                 results.append(ColumnQuality(column=name, kind=ref_col.kind.value, checked=False))
                 continue

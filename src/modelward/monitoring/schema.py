@@ -75,7 +75,7 @@ def compare_schemas(
     wanted = list(columns)
     issues: list[SchemaIssue] = []
     for name in wanted:
-        ref = reference.columns.get(name)
+        ref = reference.column(name)
         if ref is None:
             continue
         if name not in current.dtypes:
@@ -90,10 +90,10 @@ def compare_schemas(
             )
             continue
         found = current.dtypes[name]
-        cur = current.columns.get(name)
-        if found == "null" or ref.dtype == "null" or cur is None:
+        cur_kind = current.kinds[name]
+        if found == "null" or ref.dtype == "null":
             continue  # one side has no typed value at all: nothing to compare, not a mismatch
-        if cur.kind is not ref.kind:
+        if cur_kind is not ref.kind:
             issues.append(
                 SchemaIssue(
                     name,
@@ -101,7 +101,7 @@ def compare_schemas(
                     ref.dtype,
                     found,
                     f"column {name!r} was {ref.kind.value} ({ref.dtype}) in the reference but is "
-                    f"{cur.kind.value} ({found}) now",
+                    f"{cur_kind.value} ({found}) now",
                 )
             )
         elif found != ref.dtype and not _same_family(ref.dtype, found):

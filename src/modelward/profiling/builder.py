@@ -36,10 +36,13 @@ from modelward.profiling.entities import (
     quantiles_of,
 )
 from modelward.profiling.tabular import (
+    arrow_indices,
     category_counts,
     column_kind,
     is_integer_type,
+    merge_counts,
     numeric_values,
+    rank_by_count,
     select_columns,
     to_table,
 )
@@ -186,23 +189,13 @@ class _CategoricalState:
         self.exact = True
 
     def update(self, chunk: pa.Array) -> None:
-        import pyarrow as pa
-
         self.nulls += chunk.null_count
         self.count += len(chunk) - chunk.null_count
         values, counts = category_counts(chunk)
         if self.values is None or len(self.values) == 0:
             self.values, self.counts = values, counts
         elif len(values):
-            table = pa.table(
-                {
-                    "v": pa.concat_arrays([self.values, values]),
-                    "c": np.concatenate((self.counts, counts)),
-                }
-            )
-            grouped = table.group_by("v", use_threads=False).aggregate([("c", "sum")])
-            self.values = grouped.column("v").combine_chunks()
-            self.counts = np.asarray(grouped.column("c_sum").to_numpy(), dtype=np.int64)
+            self.values, self.counts = merge_counts([self.values, values], [self.counts, counts])
         self.cardinality_seen = max(self.cardinality_seen, len(self.counts))
         if len(self.counts) > self.track:
             self._prune()
@@ -210,24 +203,20 @@ class _CategoricalState:
     def _prune(self) -> None:
         assert self.values is not None
         order = np.argsort(-self.counts, kind="stable")
-        keep, drop = order[: self.track], order[self.track :]
+        keep, drop = np.sort(order[: self.track]), order[self.track :]
         self.pruned += int(self.counts[drop].sum())
         # A value dropped now and seen again later is undercounted by at most its dropped count.
         self.count_error += int(self.counts[drop].max())
-        self.values = self.values.take(np.sort(keep))
-        self.counts = self.counts[np.sort(keep)]
+        self.values = self.values.take(arrow_indices(keep))
+        self.counts = self.counts[keep]
         self.exact = False
 
     def summary(self) -> CategoricalSummary:
-        import pyarrow as pa
-
         if self.values is None or len(self.values) == 0:
             return CategoricalSummary(top=(), other_count=0, cardinality=0)
-        table = pa.table({"v": self.values, "c": self.counts}).sort_by(
-            [("c", "descending"), ("v", "ascending")]
-        )
-        head = table.slice(0, self.max_categories)
-        top = tuple(zip(head.column("v").to_pylist(), head.column("c").to_pylist(), strict=True))
+        order = rank_by_count(self.values, self.counts)[: self.max_categories]
+        names = self.values.take(arrow_indices(order)).to_pylist()
+        top = tuple(zip(names, (int(c) for c in self.counts[order]), strict=True))
         listed = sum(c for _, c in top)
         return CategoricalSummary(
             top=top,

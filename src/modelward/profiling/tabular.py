@@ -6,7 +6,7 @@ Accepted inputs everywhere: ``pyarrow.Table``, ``pyarrow.RecordBatch`` and ``pan
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -123,19 +123,74 @@ def is_integer_type(arrow_type: pa.DataType) -> bool:
     return bool(pa.types.is_integer(arrow_type))
 
 
+#: NumPy dtype of each primitive Arrow numeric type (by ``str(type)``).
+_NUMPY_DTYPES: dict[str, type[np.generic]] = {
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "int64": np.int64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "uint64": np.uint64,
+    "halffloat": np.float16,
+    "float": np.float32,
+    "double": np.float64,
+}
+
+
 def numeric_values(chunk: pa.Array) -> NDArray[np.float64]:
     """Return a numeric Arrow array as ``float64`` with NaN where it is null.
 
-    Zero-copy for ``double`` without nulls; other types are converted.
+    Primitive types are read straight from the Arrow buffers (zero-copy for ``double`` without
+    nulls). ``Array.to_numpy`` would do the same but imports pandas on first use (about 35 MB
+    and 0.1 s), which an Arrow-only caller should not pay; other types still go through it.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    t = chunk.type
-    if pa.types.is_decimal(t) or pa.types.is_float16(t):
+    if pa.types.is_decimal(chunk.type):
         chunk = pc.cast(chunk, pa.float64())
-    values = chunk.to_numpy(zero_copy_only=False)
-    return np.asarray(values, dtype=np.float64)
+    dtype = _NUMPY_DTYPES.get(str(chunk.type))
+    if dtype is None:  # pragma: no cover - every numeric type is listed or cast above
+        return np.asarray(chunk.to_numpy(zero_copy_only=False), dtype=np.float64)
+    raw = _buffer_view(chunk, dtype)
+    values = raw if dtype is np.float64 else raw.astype(np.float64)
+    if chunk.null_count:
+        values = np.where(validity(chunk), values, np.nan)
+    return values
+
+
+def validity(chunk: pa.Array) -> NDArray[np.bool_]:
+    """Boolean mask of the non-null entries of an Arrow array."""
+    bitmap = chunk.buffers()[0]
+    n = len(chunk)
+    if bitmap is None:
+        return np.ones(n, dtype=np.bool_)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), bitorder="little")
+    return bits[chunk.offset : chunk.offset + n].astype(np.bool_)
+
+
+def _buffer_view(array: pa.Array, dtype: type[np.generic]) -> NDArray[Any]:
+    """Read-only view of a null-free primitive Arrow array's values."""
+    n = len(array)
+    if n == 0:
+        return np.empty(0, dtype=dtype)
+    size = np.dtype(dtype).itemsize
+    return np.frombuffer(array.buffers()[1], dtype=dtype, count=n, offset=array.offset * size)
+
+
+def int64_values(array: pa.Array) -> NDArray[np.int64]:
+    """Return a null-free Arrow ``int64`` array as NumPy (a copy)."""
+    return _buffer_view(array, np.int64).copy()
+
+
+def arrow_indices(indices: NDArray[np.integer[Any]]) -> pa.Array:
+    """Wrap NumPy indices as an Arrow ``int64`` array (for ``take``) without pandas."""
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(indices, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), data.size, [None, pa.py_buffer(data)])
 
 
 def category_counts(chunk: pa.Array) -> tuple[pa.Array, NDArray[np.int64]]:
@@ -159,7 +214,36 @@ def category_counts(chunk: pa.Array) -> tuple[pa.Array, NDArray[np.int64]]:
         counts = counted.field("counts").filter(valid)
     if values.type != pa.string():
         values = pc.cast(values, pa.string())
-    return values, np.asarray(counts.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return values, int64_values(counts)
+
+
+def merge_counts(
+    values: Sequence[pa.Array], counts: Sequence[NDArray[np.int64]]
+) -> tuple[pa.Array, NDArray[np.int64]]:
+    """Sum the counts of equal values across several (values, counts) pairs.
+
+    Returns the distinct values (in order of first appearance) with their total counts.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 1:
+        return values[0], counts[0]
+    encoded = pc.dictionary_encode(pa.concat_arrays(list(values)))
+    codes = _buffer_view(encoded.indices, np.int32)
+    # Weighted bincount sums in float64: exact for totals below 2**53.
+    totals = np.bincount(codes, weights=np.concatenate(list(counts)).astype(np.float64))
+    return encoded.dictionary, np.rint(totals).astype(np.int64)
+
+
+def rank_by_count(values: pa.Array, counts: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Order of positions: most frequent first, ties by value (ascending)."""
+    import pyarrow.compute as pc
+
+    by_value = _buffer_view(pc.array_sort_indices(values), np.uint64)
+    value_rank = np.empty(len(values), dtype=np.int64)
+    value_rank[by_value.astype(np.int64)] = np.arange(len(values), dtype=np.int64)
+    return np.lexsort((value_rank, -counts))
 
 
 def select_columns(
