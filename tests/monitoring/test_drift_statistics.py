@@ -57,6 +57,20 @@ def test_wasserstein_beyond_one_block() -> None:
     assert wasserstein_sorted(a, b) == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("n", "m", "offset"), [(200_000, 4096, 0.0), (65_537, 3, 1e6), (97, 12, 5.0)]
+)
+def test_wasserstein_against_a_small_sample(n: int, m: int, offset: float) -> None:
+    # The path used against a profile's sample (m much smaller than n), also far from 0.
+    a, b = _pair(n, m, 4)
+    a, b = a + offset, b + offset
+    assert wasserstein_sorted(a, b) == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-10)
+    ties_a, ties_b = _pair(n, m, 5, discrete=True)
+    assert wasserstein_sorted(ties_a, ties_b) == pytest.approx(
+        stats.wasserstein_distance(ties_a, ties_b), rel=1e-10
+    )
+
+
 def test_chi2_matches_scipy_contingency() -> None:
     ref, cur = np.array([50, 30, 20, 0]), np.array([20, 30, 45, 5])
     stat, p = chi2_counts(ref, cur)

@@ -299,32 +299,40 @@ def _numeric_from_chunks(chunks: list[Any], common: dict[str, Any]) -> NumericCo
     from modelward.profiling.tabular import numeric_values
 
     parts = [numeric_values(c) for c in chunks if len(c)]
+    owned = len(parts) != 1  # a concatenation is ours to sort in place; a single view is not
     if len(parts) == 1:
         values = parts[0]
     else:
         values = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
     del parts
     total = float(np.sum(values)) if values.size else 0.0
-    if np.isfinite(total):
-        x = np.sort(values)  # the whole column is finite (NaN/inf would poison the sum)
+    if np.isfinite(total):  # NaN or inf anywhere would poison the sum
+        x = values if owned else values.copy()
         nulls = infinite = 0
     else:
+        total = 0.0
         nan = np.isnan(values)
         nulls = int(np.count_nonzero(nan))
         finite = np.isfinite(values)
         infinite = values.size - nulls - int(np.count_nonzero(finite))
         x = values[finite]
-        x.sort()
+        total = float(np.sum(x))
     del values
+    x.sort()
     has = x.size > 0
-    mean = float(np.mean(x)) if has else None
+    mean = std = None
+    if has:
+        mean = total / x.size
+        dev = x - mean
+        std = float(np.sqrt(np.dot(dev, dev) / x.size))
+        del dev
     return NumericColumn(
         nulls=nulls,
         values=x,
         exact=True,
         finite=int(x.size),
         mean=mean,
-        std=float(np.std(x)) if has else None,
+        std=std,
         min=float(x[0]) if has else None,
         max=float(x[-1]) if has else None,
         infinite=infinite,
