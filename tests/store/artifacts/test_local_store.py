@@ -95,7 +95,7 @@ def test_full_disk_raises_storage_full_and_leaves_no_temporary_file(
 ) -> None:
     store.put_bytes(b"make the folders")
     monkeypatch.setattr(os, "fsync", _raise(errno.ENOSPC))
-    with pytest.raises(StorageFull, match="no space left on the disk while writing"):
+    with pytest.raises(StorageFull, match="no space left on the disk while storing blob"):
         store.put_bytes(b"does not fit")
     monkeypatch.undo()
     assert _leftovers(store) == []

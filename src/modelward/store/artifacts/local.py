@@ -81,7 +81,8 @@ class LocalArtifactStore(ArtifactStore):
         return self._ingest(stream)
 
     def _ingest(self, source: ByteSource | BinaryIO) -> Blob:
-        tmp, blob = spool(source, self._tmp, "store", prefix="put-")
+        # fsync only once we know the content is new: storing a duplicate then costs no flush.
+        tmp, blob = spool(source, self._tmp, "store", prefix="put-", fsync=False)
         try:
             self._place(tmp, blob)
         except BaseException:
@@ -105,6 +106,11 @@ class LocalArtifactStore(ArtifactStore):
                 logger.warning(
                     "replacing damaged blob %s (%d bytes, expected %d)", dest, existing, blob.size
                 )
+            fd = os.open(tmp, os.O_RDWR)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.chmod(tmp, _BLOB_MODE)
             os.replace(tmp, dest)
