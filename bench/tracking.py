@@ -180,7 +180,8 @@ def _concurrent(python: str, tmp: Path, procs: int, points: int) -> dict[str, An
     # Create the schema once so the writers start on an initialised store.
     _child(
         python,
-        f"import json, modelward as mw; mw.connect('sqlite:///{db}', artifacts='{art}'); print(json.dumps({{}}))",
+        f"import json, modelward as mw; mw.connect('sqlite:///{db}', artifacts='{art}'); "
+        "print(json.dumps({}))",
     )
     code = textwrap.dedent(MW_WRITER.format(db=db, art=art, n=points))
     t0 = time.perf_counter()
