@@ -40,6 +40,9 @@ def _sqlite_path(uri: str) -> Path | None:
     url = sa.engine.make_url(uri)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
+    if url.database.startswith("file:"):
+        # An SQLite URI filename (``sqlite:///file:PATH?mode=ro&uri=true``), not a path.
+        return None
     return Path(url.database)
 
 
@@ -104,6 +107,9 @@ class Database:
             try:
                 cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                 cur.execute("PRAGMA foreign_keys = ON")
+                # SQLite's LIKE ignores ASCII case by default; PostgreSQL's does not. Make it
+                # case-sensitive so LIKE means the same on both (ILIKE covers the other need).
+                cur.execute("PRAGMA case_sensitive_like = ON")
                 mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
                 if str(mode).lower() != "wal":
                     with contextlib.suppress(Exception):
