@@ -53,7 +53,9 @@ def test_the_documented_workflow(home: Path) -> None:
     assert got.start_time <= got.end_time
     history = mw.get_metric_history(run.id, "loss")
     assert [(m.step, m.value) for m in history] == [(1, 0.5)]
-    assert history[0].timestamp >= got.start_time
+    [(step, timestamp, value)] = history  # documented as (step, timestamp, value) points
+    assert (step, value) == (1, 0.5)
+    assert timestamp == history[0].timestamp >= got.start_time
     page = mw.search_runs(
         experiment="exp",
         filter="metrics.acc > 0.8 and params.depth = '3'",

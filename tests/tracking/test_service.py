@@ -147,8 +147,7 @@ def test_search_runs_takes_names_and_flushes(client: Client) -> None:
 
 def test_heartbeats_keep_a_run_alive(make_client: Callable[..., Client]) -> None:
     client = make_client(heartbeat_interval=0.02, metric_flush_interval=0.02)
-    run = client.tracking.start_run("exp")
-    client.tracking.log_metric(run.id, "m", 1.0)  # starts the background thread
+    run = client.tracking.start_run("exp")  # a run that never logs a metric
     wait_until(lambda: (client.store.get_run(run.id).heartbeat_at or 0) > run.start_time)
 
 
@@ -176,7 +175,7 @@ def test_system_metrics_are_sampled_for_runs_that_want_them(
     )
     sampled = client.tracking.start_run("exp")
     quiet = client.tracking.start_run("exp", system_metrics=False)
-    client.tracking.log_metric(quiet.id, "m", 1.0)  # starts the background thread
+    client.tracking.log_metric(quiet.id, "m", 1.0)
 
     def sampled_twice() -> bool:
         client.tracking.flush()
@@ -235,3 +234,31 @@ def test_close_flushes_pending_points(make_client: Callable[..., Client]) -> Non
     client.close()
     reader = make_client()
     assert len(reader.store.get_metric_history(run.id, "m")) == 100
+
+
+def test_a_run_started_while_the_environment_is_captured_gets_it_too(
+    make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_client(capture_environment=True)
+    store = client.store
+    create_run = store.create_run
+    first: list[str] = []
+
+    def create_then_let_capture_finish(*args: object, **kwargs: object) -> object:
+        run = create_run(*args, **kwargs)  # type: ignore[arg-type]
+        if first:
+            # The capture finishes after start_run looked for it but before it queued this run.
+            wait_until(lambda: store.get_run(first[0]).environment_digest is not None)
+        else:
+            first.append(run.id)
+        return run
+
+    monkeypatch.setattr(store, "create_run", create_then_let_capture_finish)
+    a = client.tracking.start_run("exp")
+    b = client.tracking.start_run("exp")
+    client.tracking.end_run(a.id)
+    client.tracking.end_run(b.id)
+    digest = store.get_run(a.id).environment_digest
+    assert digest is not None
+    assert store.get_run(b.id).environment_digest == digest
+    assert "mw.source.entry_point" in store.get_run(b.id).tags

@@ -94,6 +94,11 @@ class MetricBuffer:
     def __len__(self) -> int:
         return len(self._queue)
 
+    def start(self) -> None:
+        """Start the background thread now (it also runs ``on_tick``) rather than on first use."""
+        if self._thread is None:
+            self._ensure_thread()
+
     # -- flushing -------------------------------------------------------------------------
     def flush(self) -> None:
         """Write every queued point now; raise the write error if the store refused them."""

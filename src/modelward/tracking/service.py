@@ -193,6 +193,9 @@ class TrackingService:
         sample = self.settings.system_metrics if system_metrics is None else system_metrics
         with self._live_lock:
             self._live[run.id] = _LiveRun(run.id, sample)
+        # Heartbeats and system samples ride on the flusher's ticks: start it even if the run
+        # never logs a metric, or a quiet run would look dead to other hosts.
+        self._buffer.start()
         if self.settings.capture_environment and env_digest is None:
             self._capture_environment_later(run.id)
         return run

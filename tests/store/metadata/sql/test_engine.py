@@ -112,6 +112,17 @@ def test_integrity_violation_raises_conflict(sqlite_store: SqlMetadataStore) -> 
         sqlite_store.create_run(exp.id, environment_digest="0" * 64)
 
 
+def test_value_too_long_for_its_column_is_invalid_input(postgres_uri: str) -> None:
+    # (SQLite does not enforce VARCHAR lengths.)
+    store = open_store(postgres_uri)
+    try:
+        exp = store.create_experiment("exp")
+        with pytest.raises(InvalidInput, match="does not fit the metadata store: value too long"):
+            store.create_run(exp.id, user="u" * 300)
+    finally:
+        store.close()
+
+
 def test_unexpected_sqlalchemy_error_becomes_unavailable() -> None:
     with pytest.raises(Unavailable, match="metadata store error"), translate_errors():
         raise sa.exc.InvalidRequestError("boom")

@@ -187,4 +187,10 @@ def _translate(exc: DBAPIError) -> ModelwardError:
         return Unavailable(f"cannot reach the metadata store: {text.strip().splitlines()[0]}")
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict(f"the change conflicts with stored data: {text.strip().splitlines()[0]}")
+    if isinstance(exc, sa.exc.DataError):
+        # e.g. PostgreSQL's "value too long for type character varying(256)": bad input, not
+        # an unavailable store, so retrying cannot help.
+        return InvalidInput(
+            f"a value does not fit the metadata store: {text.strip().splitlines()[0]}"
+        )
     return Unavailable(f"metadata store error: {text.strip().splitlines()[0]}")
