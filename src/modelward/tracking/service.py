@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelward.config import Settings
 from modelward.entities import Experiment, Metric, Page, Run, RunStatus, now_ms
@@ -22,6 +22,9 @@ from modelward.store.metadata.tracking import MetricPoint
 from modelward.tracking import liveness
 from modelward.tracking.buffer import MetricBuffer
 from modelward.validation import check_key
+
+if TYPE_CHECKING:
+    from modelward.tracking.environment import Environment
 
 __all__ = ["DEFAULT_EXPERIMENT", "TrackingService"]
 
@@ -96,12 +99,14 @@ class TrackingService:
         self._live: dict[str, _LiveRun] = {}
         self._live_lock = threading.Lock()
         self._valid_keys: set[str] = set()
+        self._experiment_ids: dict[str, str] = {}
         self._last_heartbeat = time.monotonic()
         self._last_sample = time.monotonic()
         self._sampler: Any = None
         # Environment capture runs once, in the background; runs started before it finishes
         # are linked when it does.
         self._env_lock = threading.Lock()
+        self._env: Environment | None = None
         self._env_digest: str | None = None
         self._source_tags: dict[str, str] | None = None
         self._env_pending: list[str] = []
@@ -166,7 +171,7 @@ class TrackingService:
             parent_id: Parent run for a nested run.
             system_metrics: Sample ``system/…`` metrics (default: the settings' choice).
         """
-        exp = self._resolve_experiment(experiment)
+        experiment_id = self._resolve_experiment(experiment)
         all_tags = {"mw.user": self._user}
         env_digest = None
         if self.settings.capture_environment:
@@ -175,10 +180,37 @@ class TrackingService:
                 if self._source_tags is not None:
                     all_tags.update(self._source_tags)
         all_tags.update(tags or {})
-        run = self.store.create_run(
-            exp.id,
+        try:
+            run = self._create_run(experiment_id, name, all_tags, parent_id, env_digest)
+        except NotFound as exc:
+            if "experiment_id" not in exc.details:
+                raise
+            # The cached experiment was removed behind our back: resolve it again once.
+            self._experiment_ids.clear()
+            experiment_id = self._resolve_experiment(experiment)
+            run = self._create_run(experiment_id, name, all_tags, parent_id, env_digest)
+        sample = self.settings.system_metrics if system_metrics is None else system_metrics
+        with self._live_lock:
+            self._live[run.id] = _LiveRun(run.id, sample)
+        # Heartbeats and system samples ride on the flusher's ticks: start it even if the run
+        # never logs a metric, or a quiet run would look dead to other hosts.
+        self._buffer.start()
+        if self.settings.capture_environment and env_digest is None:
+            self._capture_environment_later(run.id)
+        return run
+
+    def _create_run(
+        self,
+        experiment_id: str,
+        name: str | None,
+        tags: dict[str, str],
+        parent_id: str | None,
+        env_digest: str | None,
+    ) -> Run:
+        return self.store.create_run(
+            experiment_id,
             name=name,
-            tags=all_tags,
+            tags=tags,
             parent_id=parent_id,
             user=self._user,
             host=self._host,
@@ -186,27 +218,25 @@ class TrackingService:
             pid_start=self._pid_start,
             environment_digest=env_digest,
         )
-        sample = self.settings.system_metrics if system_metrics is None else system_metrics
-        with self._live_lock:
-            self._live[run.id] = _LiveRun(run.id, sample)
-        if self.settings.capture_environment and env_digest is None:
-            self._capture_environment_later(run.id)
-        return run
 
-    def _resolve_experiment(self, experiment: str | None) -> Experiment:
-        if experiment is None:
-            return self.get_or_create_experiment(DEFAULT_EXPERIMENT)
+    def _resolve_experiment(self, experiment: str | None) -> str:
+        """Return the id of the named (or id-given) experiment, creating it by name if needed."""
+        name = DEFAULT_EXPERIMENT if experiment is None else experiment
+        cached = self._experiment_ids.get(name)
+        if cached is not None:
+            return cached
         try:
-            return self.store.get_experiment_by_name(experiment)
+            exp = self.store.get_experiment_by_name(name)
         except NotFound:
-            pass
-        try:
-            return self.store.get_experiment(experiment)
-        except NotFound:
-            return self.get_or_create_experiment(experiment)
+            try:
+                exp = self.store.get_experiment(name)
+            except NotFound:
+                exp = self.get_or_create_experiment(name)
+        self._experiment_ids[name] = exp.id
+        return exp.id
 
-    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
-        """Flush the run's metrics and give it a terminal status."""
+    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> RunStatus:
+        """Flush queued metrics and give the run a terminal status, in one transaction."""
         try:
             final = RunStatus(status)
         except ValueError:
@@ -216,10 +246,11 @@ class TrackingService:
         if not final.is_terminal:
             raise InvalidInput("end_run needs a terminal status: FINISHED, FAILED or KILLED")
         self._wait_for_environment(run_id)
-        self.flush()
+        end_time = now_ms()
+        self._buffer.flush_with(lambda points: self.store.end_run(run_id, final, end_time, points))
         with self._live_lock:
             self._live.pop(run_id, None)
-        return self.store.set_run_status(run_id, final)
+        return final
 
     # -- logging ---------------------------------------------------------------------------
     def log_metric(
@@ -254,7 +285,7 @@ class TrackingService:
                 live.next_step[key] = step + 1
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
-        self._buffer.append(MetricPoint(run_id, key, value, step, timestamp))
+        self._buffer.append((run_id, key, value, step, timestamp))
 
     def log_metrics(
         self, run_id: str, values: Mapping[str, float], step: int | None = None
@@ -283,7 +314,8 @@ class TrackingService:
     # -- reading ---------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
         """Return a run; a RUNNING run whose process died is marked KILLED first."""
-        if run_id in self._live and len(self._buffer):
+        if len(self._buffer):
+            # Read your own writes, whichever run the queued points belong to.
             self.flush()
         run = self.store.get_run(run_id)
         if (
@@ -388,8 +420,8 @@ class TrackingService:
             return  # the first call only primes the CPU counters
         values = self._sampler.sample()
         ts = now_ms()
-        points = [
-            MetricPoint(run.id, key, value, run.sample_step, ts)
+        points: list[MetricPoint] = [
+            (run.id, key, value, run.sample_step, ts)
             for run in runs
             for key, value in values.items()
         ]
@@ -399,12 +431,24 @@ class TrackingService:
 
     def _capture_environment_later(self, run_id: str) -> None:
         with self._env_lock:
-            self._env_pending.append(run_id)
-            if self._env_thread is None:
-                self._env_thread = threading.Thread(
-                    target=self._capture_environment, name="modelward-environment", daemon=True
-                )
-                self._env_thread.start()
+            env, tags = self._env, self._source_tags
+            if env is None or tags is None:
+                self._env_pending.append(run_id)
+                if self._env_thread is None:
+                    self._env_thread = threading.Thread(
+                        target=self._capture_environment, name="modelward-environment", daemon=True
+                    )
+                    self._env_thread.start()
+                return
+        # The capture finished after start_run looked for it: link the run now.
+        self._link_environment(run_id, env, tags)
+
+    def _link_environment(self, run_id: str, env: Environment, tags: dict[str, str]) -> None:
+        try:
+            self.store.set_run_environment(run_id, env.digest, env.data)
+            self.store.set_tags(run_id, tags)
+        except Exception as exc:
+            log.warning("could not link the environment to run %s: %s", run_id, exc)
 
     def _capture_environment(self) -> None:
         from modelward.tracking.environment import capture_environment, source_tags
@@ -419,15 +463,12 @@ class TrackingService:
                 self._env_pending.clear()
             return
         with self._env_lock:
+            self._env = env
             self._env_digest = env.digest
             self._source_tags = tags
             pending, self._env_pending = self._env_pending, []
         for run_id in pending:
-            try:
-                self.store.set_run_environment(run_id, env.digest, env.data)
-                self.store.set_tags(run_id, tags)
-            except Exception as exc:
-                log.warning("could not link the environment to run %s: %s", run_id, exc)
+            self._link_environment(run_id, env, tags)
 
     def _wait_for_environment(self, run_id: str) -> None:
         thread = self._env_thread

@@ -50,6 +50,9 @@ _ATTRIBUTE_COLUMNS: dict[str, sa.Column[Any]] = {
 
 _KV_TABLES = {"metric": latest_metrics, "param": params, "tag": tags}
 
+#: In LIKE patterns a backslash makes the next ``%``, ``_`` or backslash literal.
+_LIKE_ESCAPE = "\\"
+
 
 def _apply(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     result: ColumnElement[bool] = _compare(column, op, value)
@@ -73,14 +76,15 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> Any:
         return column.in_(list(value))
     if op == "not in":
         return column.not_in(list(value))
+    # An explicit escape character: PostgreSQL defaults to backslash, SQLite has none.
     if op == "like":
-        return column.like(value)
+        return column.like(value, escape=_LIKE_ESCAPE)
     if op == "ilike":
-        return column.ilike(value)
+        return column.ilike(value, escape=_LIKE_ESCAPE)
     if op == "not like":
-        return column.not_like(value)
+        return column.not_like(value, escape=_LIKE_ESCAPE)
     if op == "not ilike":
-        return column.not_ilike(value)
+        return column.not_ilike(value, escape=_LIKE_ESCAPE)
     raise InvalidInput(f"unsupported operator {op!r}")  # the parser never produces one
 
 
@@ -157,6 +161,9 @@ def _order_columns(order: Sequence[OrderKey], joins: _Joins) -> list[ColumnEleme
             nullable = key.key in {"end_time", "parent_id", "user"}
         else:
             alias = joins.inner.get((key.entity, key.key))
+            # An inner join exists only for a comparison filter, which excludes NULL (NaN), so
+            # the "missing last" term is needed only for outer joins; leaving it out lets the
+            # planner read the (key, value) index in order and stop after one page.
             nullable = alias is None
             if alias is None:
                 alias = joins.alias(key.entity)
@@ -164,7 +171,7 @@ def _order_columns(order: Sequence[OrderKey], joins: _Joins) -> list[ColumnEleme
                     (alias, sa.and_(alias.c.run_id == runs.c.id, alias.c.key == key.key), True)
                 )
             column = alias.c.value
-        if nullable or key.entity == "metric":
+        if nullable:
             # Missing values (and NaN metrics, stored as NULL) sort last in both directions.
             columns.append(sa.case((column.is_(None), 1), else_=0))
         columns.append(column.desc() if key.descending else column.asc())
