@@ -165,6 +165,10 @@ class ExpectationChecker:
             not r.passed and r.severity == "error" for r in (self._schema_results or [])
         )
 
+    def schema_report(self) -> ValidationReport:
+        """The report of the schema checks alone (to stop early when they fail)."""
+        return ValidationReport(tuple(self._schema_results or []), 0)
+
     def start(self, schema: pa.Schema) -> None:
         """Run the schema checks against the data's schema."""
         from modelward.datasets.identity import logical_type
@@ -210,6 +214,10 @@ class ExpectationChecker:
                 )
             )
         self._schema_results = results
+
+    def count_rows(self, rows: int) -> None:
+        """Count rows without checking their values (when no column check needs them)."""
+        self._rows += rows
 
     def update(self, table: pa.Table | pa.RecordBatch) -> None:
         """Count one batch."""
