@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from modelward._version import __version__
 
 if TYPE_CHECKING:
+    from modelward import data
     from modelward.client import Client
     from modelward.config import Settings
     from modelward.fluent import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         log_artifact,
         log_artifacts,
         log_dict,
+        log_input,
         log_metric,
         log_metrics,
         log_param,
@@ -55,6 +57,7 @@ __all__ = [
     "active_run",
     "connect",
     "create_experiment",
+    "data",
     "download_artifacts",
     "end_run",
     "flush",
@@ -66,6 +69,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -82,10 +86,12 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "Client": "modelward.client",
     "Settings": "modelward.config",
+    # A namespace module: ``mw.data.ingest(...)``.
+    "data": "modelward.data",
     **{
         name: "modelward.fluent"
         for name in __all__
-        if name not in {"Client", "Settings", "__version__"}
+        if name not in {"Client", "Settings", "__version__", "data"}
     },
 }
 
@@ -94,7 +100,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'modelward' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

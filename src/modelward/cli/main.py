@@ -19,12 +19,14 @@ __all__ = ["cli", "main"]
 
 #: Sub-command name -> "module:attribute". Modules import only when their command runs.
 COMMANDS: dict[str, str] = {
+    "data": "modelward.cli.data:data",
     "db": "modelward.cli.db:db",
     "experiments": "modelward.cli.experiments:experiments",
     "runs": "modelward.cli.runs:runs",
 }
 
 _HELP: dict[str, str] = {
+    "data": "Ingest, version, validate, prepare, split, query and compare datasets.",
     "db": "Create or upgrade the metadata database schema.",
     "experiments": "List, create and delete experiments.",
     "runs": "List, search, show, compare and delete runs.",

@@ -135,12 +135,14 @@ def _hash_array(array: pa.Array, state: _ColumnHash, offset: int) -> None:
         positions = np.flatnonzero(array.is_null().to_numpy(zero_copy_only=False))
         state.nulls.update((positions.astype("<i8") + offset).tobytes())
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
-        _hash_binary(array.cast(pa.large_string()) if not pa.types.is_large_string(t) else array,
-                     state, "")
+        _hash_binary(
+            array.cast(pa.large_string()) if not pa.types.is_large_string(t) else array, state, ""
+        )
         return
     if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
-        _hash_binary(array.cast(pa.large_binary()) if not pa.types.is_large_binary(t) else array,
-                     state, b"")
+        _hash_binary(
+            array.cast(pa.large_binary()) if not pa.types.is_large_binary(t) else array, state, b""
+        )
         return
     if pa.types.is_boolean(t):
         values = pc.fill_null(array, False) if array.null_count else array
@@ -150,8 +152,11 @@ def _hash_array(array: pa.Array, state: _ColumnHash, offset: int) -> None:
         return
     if t.bit_width and not pa.types.is_nested(t) and t.bit_width % 8 == 0:
         if array.null_count:
-            array = pc.if_else(array.is_null(), pa.scalar(0).cast(t) if not pa.types.is_decimal(t)
-                               else pa.scalar(0, t), array)
+            array = pc.if_else(
+                array.is_null(),
+                pa.scalar(0).cast(t) if not pa.types.is_decimal(t) else pa.scalar(0, t),
+                array,
+            )
         buffer = array.buffers()[1]
         width = t.bit_width // 8
         view = memoryview(buffer)[array.offset * width : (array.offset + len(array)) * width]

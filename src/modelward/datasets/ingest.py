@@ -394,9 +394,7 @@ class _Aligner:
         names = [n if n != "" else f"column_{i + 1}" for i, n in enumerate(self._names)]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
-            raise InvalidInput(
-                f"the source repeats column name(s) {', '.join(dupes)}; rename them"
-            )
+            raise InvalidInput(f"the source repeats column name(s) {', '.join(dupes)}; rename them")
         unknown = sorted(set(self.types) - set(names))
         if unknown:
             raise InvalidInput(
@@ -478,7 +476,7 @@ class _ParquetWriterThread:
                 continue
             try:
                 self._writer.write_table(table, row_group_size=table.num_rows)
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            except BaseException as exc:
                 self._error = exc
 
     def put(self, table: pa.Table) -> None:
@@ -499,7 +497,7 @@ class _ParquetWriterThread:
         self._thread.join()
         try:
             self._writer.close()
-        except Exception:  # noqa: BLE001 - the file is discarded anyway
+        except Exception:
             log.debug("closing an aborted Parquet writer failed", exc_info=True)
 
     def _raise(self) -> None:

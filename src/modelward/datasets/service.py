@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelward.datasets.ingest import IngestProgress, IngestResult, Ingestor
+from modelward.datasets.ingest import Ingestor, IngestProgress, IngestResult
 from modelward.datasets.recipes.spec import Recipe
 from modelward.datasets.refs import check_dataset_name, parse_ref, parse_type
 from modelward.datasets.splits import PARTS, SplitIndices
@@ -44,8 +44,14 @@ ExpectationsLike = Expectations | Mapping[str, Any] | str | Path
 #: A recipe, its dict form, or a YAML file.
 RecipeLike = Recipe | Mapping[str, Any] | str | Path
 
-_EXPORT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl",
-                   ".ndjson": "jsonl", ".json": "json"}
+_EXPORT_FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
 
 
 class DatasetService:
@@ -266,7 +272,9 @@ class DatasetService:
         spec = self._recipe(recipe)
         target = name or spec.name
         if target is None:
-            raise InvalidInput("name the prepared dataset: name= (CLI --name) or name: in the recipe")
+            raise InvalidInput(
+                "name the prepared dataset: name= (CLI --name) or name: in the recipe"
+            )
         target = check_dataset_name(target)
         parents = {alias: self.get(ref) for alias, ref in spec.inputs.items()}
         frames = {alias: self.load(version) for alias, version in parents.items()}
@@ -304,7 +312,7 @@ class DatasetService:
         if isinstance(recipe, DatasetVersion) or (
             isinstance(recipe, str) and "\n" not in recipe and not Path(recipe).exists()
         ):
-            version = self.get(recipe)  # type: ignore[arg-type]
+            version = self.get(recipe)
             if version.recipe is None:
                 raise InvalidInput(f"{version.ref} was not prepared by a recipe")
             return compile_transforms(

@@ -24,8 +24,14 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["PARTS", "SplitIndices", "assign", "decode_assignment", "encode_assignment",
-           "normalise_fractions"]
+__all__ = [
+    "PARTS",
+    "SplitIndices",
+    "assign",
+    "decode_assignment",
+    "encode_assignment",
+    "normalise_fractions",
+]
 
 #: Part names, in code order.
 PARTS: tuple[str, ...] = ("train", "validation", "test")
@@ -55,7 +61,7 @@ class SplitIndices:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the split and the part sizes (not the indices)."""
-        return {**self.split.to_dict(), "sizes": {p: int(len(self[p])) for p in PARTS}}
+        return {**self.split.to_dict(), "sizes": {p: len(self[p]) for p in PARTS}}
 
 
 def normalise_fractions(

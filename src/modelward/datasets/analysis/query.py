@@ -28,7 +28,9 @@ _TOKENS = re.compile(
   | (?P<quoted>"(?:[^"]|"")*")
   | (?P<line>--[^\n]*)
   | (?P<block>/\*.*?\*/)
-  | (?P<ref>(?<![A-Za-z0-9_.@\-])""" + NAME_PATTERN + r"""@(?:latest|\d+)(?![A-Za-z0-9_]))
+  | (?P<ref>(?<![A-Za-z0-9_.@\-])"""
+    + NAME_PATTERN
+    + r"""@(?:latest|\d+)(?![A-Za-z0-9_]))
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -68,10 +70,11 @@ class QueryPlan:
         connection = duckdb.connect(":memory:")
         try:
             for view, path in self.views.items():
+                # Views cannot take bound parameters. The view name matched the reference
+                # pattern (no quotes possible) and the path is the store's own, quoted.
                 literal = str(path).replace("'", "''")
-                connection.execute(
-                    f'CREATE VIEW "{view}" AS SELECT * FROM read_parquet(\'{literal}\')'
-                )
+                statement = f"CREATE VIEW \"{view}\" AS SELECT * FROM read_parquet('{literal}')"  # noqa: S608
+                connection.execute(statement)
             allowed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in self.views.values())
             connection.execute(f"SET allowed_paths = [{allowed}]")
             connection.execute("SET enable_external_access = false")
@@ -82,8 +85,12 @@ class QueryPlan:
         return connection
 
     def batches(self, batch_rows: int = 65_536) -> Iterator[pa.RecordBatch]:
-        """Run the query and yield its result in record batches (bounded memory)."""
+        """Run the query and yield its result in record batches (bounded memory).
+
+        An empty result yields one empty batch, so the result's columns are always known.
+        """
         import duckdb
+        import pyarrow as pa
 
         connection = self._connect()
         try:
@@ -93,6 +100,7 @@ class QueryPlan:
                 raise _query_error(exc) from None
             except AttributeError:
                 raise InvalidInput("the query returns no rows; use a SELECT statement") from None
+            yielded = False
             while True:
                 try:
                     batch = reader.read_next_batch()
@@ -100,7 +108,11 @@ class QueryPlan:
                     break
                 except duckdb.Error as exc:
                     raise _query_error(exc) from None
-                yield batch
+                if batch.num_rows:
+                    yielded = True
+                    yield batch
+            if not yielded:
+                yield pa.RecordBatch.from_pylist([], schema=reader.schema)
         finally:
             connection.close()
 
@@ -110,29 +122,13 @@ class QueryPlan:
 
         batches: list[pa.RecordBatch] = []
         rows = 0
-        schema = None
         for batch in self.batches():
-            schema = batch.schema
             if limit is not None and rows + batch.num_rows >= limit:
                 batches.append(batch.slice(0, limit - rows))
-                rows = limit
                 break
             batches.append(batch)
             rows += batch.num_rows
-        if schema is None:
-            return self._empty_result()
-        return pa.Table.from_batches(batches, schema=schema)
-
-    def _empty_result(self) -> pa.Table:
-        import duckdb
-
-        connection = self._connect()
-        try:
-            return connection.sql(self.sql).limit(0).to_arrow_table()
-        except duckdb.Error as exc:
-            raise _query_error(exc) from None
-        finally:
-            connection.close()
+        return pa.Table.from_batches(batches)
 
 
 def plan_query(sql: str, resolve: Callable[[str], tuple[str, Path]]) -> QueryPlan:

@@ -83,7 +83,7 @@ def _apply(frame: pd.DataFrame, step: Step, others: Mapping[str, pd.DataFrame]) 
         keep: Any = False if step.keep == "none" else step.keep
         return frame.drop_duplicates(subset=subset, keep=keep)
     if isinstance(step, DropMissing):
-        return frame.dropna(subset=_require(frame, step.columns), how=step.how)  # type: ignore[call-overload]
+        return frame.dropna(subset=_require(frame, step.columns), how=step.how)
     if isinstance(step, FillMissing):
         return _fill(frame, step)
     if isinstance(step, Outliers):

@@ -66,7 +66,8 @@ def compile_transforms(
         for column in step.columns:
             chain = chains.setdefault(column, [])
             if any(s.kind == step.kind for s in chain) or (
-                step.kind in ("scale", "encode") and any(s.kind in ("scale", "encode") for s in chain)
+                step.kind in ("scale", "encode")
+                and any(s.kind in ("scale", "encode") for s in chain)
             ):
                 raise InvalidInput(
                     f"column {column!r} gets two {step.kind} steps; give each column at most one "
@@ -98,9 +99,7 @@ def compile_transforms(
         if others:
             transformers.append(("passthrough", "passthrough", others))
         remainder = "drop"
-    return ColumnTransformer(
-        transformers, remainder=remainder, verbose_feature_names_out=False
-    )
+    return ColumnTransformer(transformers, remainder=remainder, verbose_feature_names_out=False)
 
 
 def _value(text: str) -> Any:

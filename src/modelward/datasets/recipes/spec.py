@@ -128,8 +128,11 @@ class DropMissing(Step):
 
 @dataclass(frozen=True, slots=True)
 class FillMissing(Step):
-    """Fill missing values: ``forward``, ``backward``, ``constant`` (``value``), ``mean``,
-    ``median`` or ``mode``, over ``columns`` (default: every column the method applies to)."""
+    """Fill missing values over ``columns`` (default: every column the method applies to).
+
+    Methods: ``forward``, ``backward``, ``constant`` (with ``value``), ``mean``, ``median``,
+    ``mode``.
+    """
 
     kind: ClassVar[str] = "fill_missing"
     method: str = "constant"
@@ -159,8 +162,11 @@ class FillMissing(Step):
 
 @dataclass(frozen=True, slots=True)
 class Outliers(Step):
-    """Remove or clip values outside ``[q1 - factor*IQR, q3 + factor*IQR]`` (``iqr``) or
-    more than ``threshold`` standard deviations from the mean (``zscore``)."""
+    """Remove or clip outliers of numeric columns.
+
+    ``iqr``: values outside ``[q1 - factor*IQR, q3 + factor*IQR]``; ``zscore``: values more than
+    ``threshold`` standard deviations from the mean.
+    """
 
     kind: ClassVar[str] = "outliers"
     columns: tuple[str, ...] | None = None
@@ -196,7 +202,7 @@ class Filter(Step):
 
     def __post_init__(self) -> None:
         if not isinstance(self.expression, str) or not self.expression.strip():
-            raise InvalidInput("filter needs a SQL expression, e.g. filter: \"alcohol > 12\"")
+            raise InvalidInput('filter needs a SQL expression, e.g. filter: "alcohol > 12"')
 
     def to_dict(self) -> dict[str, Any]:
         return {self.kind: self.expression}
@@ -294,9 +300,7 @@ class FeatureStep:
 
     def __post_init__(self) -> None:
         if self.kind not in self.OPTIONS:
-            raise InvalidInput(
-                f"unknown feature step {self.kind!r}; use {', '.join(self.OPTIONS)}"
-            )
+            raise InvalidInput(f"unknown feature step {self.kind!r}; use {', '.join(self.OPTIONS)}")
         _choice(self.method, self.OPTIONS[self.kind], f"{self.kind} method")
         if not self.columns:
             raise InvalidInput(f"feature step {self.kind} needs columns")
@@ -363,8 +367,17 @@ class FeatureSpec:
 
 STEP_KINDS: dict[str, type[Step]] = {
     cls.kind: cls
-    for cls in (DropDuplicates, DropMissing, FillMissing, Outliers, Filter, Select, Rename,
-                Derive, Join)
+    for cls in (
+        DropDuplicates,
+        DropMissing,
+        FillMissing,
+        Outliers,
+        Filter,
+        Select,
+        Rename,
+        Derive,
+        Join,
+    )
 }
 
 
@@ -526,7 +539,9 @@ def _build_step(kind: str, args: Any, index: int) -> Step:
         return Derive(dict(args) if isinstance(args, Mapping) else {})
     if kind == "join":
         kw = _kwargs(args, kind, index, {"with", "on", "how"})
-        return Join(str(kw.get("with") or ""), _names(kw.get("on"), "on") or (), kw.get("how", "inner"))
+        return Join(
+            str(kw.get("with") or ""), _names(kw.get("on"), "on") or (), kw.get("how", "inner")
+        )
     if kind in FeatureStep.OPTIONS:
         raise InvalidInput(
             f"{kind} learns from data, so it belongs under features.steps (fitted on the "

@@ -15,10 +15,26 @@ from modelward.errors import InvalidInput
 
 __all__ = ["ReadContext", "Retype", "Source", "open_source"]
 
-_FILE_OPTIONS = {"format", "delimiter", "encoding", "header", "on_bad_lines", "records_path",
-                 "null_values"}
-_HTTP_OPTIONS = {"headers", "params", "format", "records_path", "pagination", "timeout",
-                 "retries", "backoff", "transport"}
+_FILE_OPTIONS = {
+    "format",
+    "delimiter",
+    "encoding",
+    "header",
+    "on_bad_lines",
+    "records_path",
+    "null_values",
+}
+_HTTP_OPTIONS = {
+    "headers",
+    "params",
+    "format",
+    "records_path",
+    "pagination",
+    "timeout",
+    "retries",
+    "backoff",
+    "transport",
+}
 _SQL_OPTIONS = {"params", "chunk_rows"}
 
 

@@ -24,7 +24,7 @@ __all__ = ["HashingReader", "ReadContext", "Retype", "Source", "widen_for"]
 log = logging.getLogger(__name__)
 
 
-class Retype(Exception):  # noqa: N818 - a control-flow signal, never shown to users
+class Retype(Exception):
     """A column needs a wider type; the pipeline restarts the read with it.
 
     Attributes:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast
 
 from modelward.datasets.sources.base import (
     HashingReader,
@@ -61,7 +61,7 @@ _COLUMNS = re.compile(r"Expected (\d+) columns, got (\d+): ?(.*)", re.DOTALL)
 
 @dataclass(frozen=True, slots=True)
 class FileOptions:
-    """How to read files.
+    r"""How to read files.
 
     Attributes:
         format: ``csv``, ``parquet``, ``json`` or ``jsonl``; default: from the suffix.
@@ -89,9 +89,7 @@ class FileOptions:
                 f"unknown file format {self.format!r}; use one of {', '.join(FORMATS)}"
             )
         if self.on_bad_lines not in ("error", "skip"):
-            raise InvalidInput(
-                f"on_bad_lines must be 'error' or 'skip', not {self.on_bad_lines!r}"
-            )
+            raise InvalidInput(f"on_bad_lines must be 'error' or 'skip', not {self.on_bad_lines!r}")
         if self.delimiter is not None and len(self.delimiter) != 1:
             raise InvalidInput(f"the delimiter must be one character, not {self.delimiter!r}")
         try:
@@ -139,7 +137,8 @@ class FileSource(Source):
         files = sorted(
             p
             for p in self.path.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
         )
         if self.options.format is not None:
             files = [p for p in files if _format_of(p) in (self.options.format, None)]
@@ -196,10 +195,15 @@ class FileSource(Source):
         return self._combine(hashes)
 
     def _combine(self, hashes: list[str]) -> str:
-        names = [p.relative_to(self.path).as_posix() if self.path.is_dir() else "" for p in self.files]
-        document = {"files": [[n, h] for n, h in zip(names, hashes, strict=True)]}
-        document["options"] = [self._options_digest()]
-        return options_digest(document)
+        names = [
+            p.relative_to(self.path).as_posix() if self.path.is_dir() else "" for p in self.files
+        ]
+        return options_digest(
+            {
+                "files": [[n, h] for n, h in zip(names, hashes, strict=True)],
+                "options": self._options_digest(),
+            }
+        )
 
     @property
     def hashes_while_reading(self) -> bool:
@@ -224,15 +228,18 @@ class FileSource(Source):
 
     def _text_stream(self, file: Path, stream: HashingReader) -> BinaryIO:
         if file.name.lower().endswith(".gz"):
-            return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[arg-type]
-        return stream  # type: ignore[return-value]
+            raw: Any = stream
+            return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
+        return cast(BinaryIO, stream)
 
     def _csv(self, file: Path, stream: HashingReader, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
         opts = self.options
-        delimiter = opts.delimiter or ("\t" if file.name.lower().endswith((".tsv", ".tsv.gz")) else ",")
+        delimiter = opts.delimiter or (
+            "\t" if file.name.lower().endswith((".tsv", ".tsv.gz")) else ","
+        )
         skipped: list[Any] = []
 
         def on_bad_row(row: Any) -> str:
@@ -332,7 +339,9 @@ class FileSource(Source):
                 ctx.on_bytes(int(size * batch.num_rows / total_rows))
             yield batch
 
-    def _json(self, file: Path, stream: HashingReader, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    def _json(
+        self, file: Path, stream: HashingReader, ctx: ReadContext
+    ) -> Iterator[pa.RecordBatch]:
         text = io.TextIOWrapper(self._text_stream(file, stream), encoding=self.options.encoding)
         try:
             document = json.load(text)
@@ -348,12 +357,14 @@ class FileSource(Source):
         table = records_to_table(records, ctx.types, ctx.warnings, file.name)
         yield from table.to_batches(max_chunksize=PARQUET_BATCH_ROWS)
 
-    def _jsonl(self, file: Path, stream: HashingReader, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    def _jsonl(
+        self, file: Path, stream: HashingReader, ctx: ReadContext
+    ) -> Iterator[pa.RecordBatch]:
         text = io.TextIOWrapper(self._text_stream(file, stream), encoding=self.options.encoding)
         records: list[Any] = []
         line_no = 0
         try:
-            for line_no, line in enumerate(text, start=1):  # noqa: B007 - used after the loop
+            for line_no, line in enumerate(text, start=1):
                 if not line.strip():
                     continue
                 try:

@@ -92,7 +92,9 @@ def _frame_to_table(frame: Any, ctx: ReadContext) -> pa.Table:
             arrays.append(pa.Array.from_pandas(series, type=ctx.types.get(name)))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
             values = [None if _missing(v) else v for v in series.tolist()]
-            arrays.extend(records_to_columns([name], [values], ctx.types, ctx.warnings, "DataFrame"))
+            arrays.extend(
+                records_to_columns([name], [values], ctx.types, ctx.warnings, "DataFrame")
+            )
     return pa.table(dict(zip(names, arrays, strict=True)))
 
 

@@ -62,7 +62,7 @@ class Pagination:
             raise InvalidInput(f"max_pages must be positive, not {self.max_pages}")
 
 
-class _RetryableStatus(Exception):  # noqa: N818 - internal retry signal
+class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
@@ -126,9 +126,7 @@ class HttpSource(Source):
         return {
             "kind": self.kind,
             "url": urlunsplit((parts.scheme, netloc, parts.path, _redact_query(parts.query), "")),
-            "params": {
-                k: ("***" if _secret(k) else v) for k, v in sorted(self.params.items())
-            },
+            "params": {k: ("***" if _secret(k) else v) for k, v in sorted(self.params.items())},
             "headers": sorted(self.headers),
             "format": self.format,
             "records_path": self.records_path,

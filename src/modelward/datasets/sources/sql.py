@@ -85,7 +85,7 @@ class SqlSource(Source):
                 )
                 if not result.returns_rows:
                     raise InvalidInput("the SQL statement returns no rows; pass a SELECT query")
-                names = [str(k) for k in result.keys()]
+                names = [str(k) for k in result.keys()]  # noqa: SIM118 - a Result, not a dict
                 while rows := result.fetchmany(self.chunk_rows):
                     columns = records_to_columns(
                         names, list(zip(*rows, strict=True)), ctx.types, ctx.warnings, "the query"

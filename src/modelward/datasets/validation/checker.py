@@ -161,9 +161,7 @@ class ExpectationChecker:
     @property
     def schema_failed(self) -> bool:
         """Whether a schema check of severity ``error`` failed (known after the first batch)."""
-        return any(
-            not r.passed and r.severity == "error" for r in (self._schema_results or [])
-        )
+        return any(not r.passed and r.severity == "error" for r in (self._schema_results or []))
 
     def schema_report(self) -> ValidationReport:
         """The report of the schema checks alone (to stop early when they fail)."""
@@ -237,9 +235,7 @@ class ExpectationChecker:
             if col.allowed is not None:
                 self._update_allowed(state, column)
             if col.unique:
-                state.values.extend(
-                    column.chunks if hasattr(column, "chunks") else [column]
-                )
+                state.values.extend(column.chunks if hasattr(column, "chunks") else [column])
 
     def _update_range(self, name: str, state: _ColumnState, column: Any) -> None:
         import pyarrow.compute as pc
@@ -247,13 +243,15 @@ class ExpectationChecker:
         col = state.expectation
         try:
             if col.min is not None:
-                state.below += int(pc.sum(pc.less(column, _bound(col.min, column.type))).as_py() or 0)
+                state.below += int(
+                    pc.sum(pc.less(column, _bound(col.min, column.type))).as_py() or 0
+                )
             if col.max is not None:
                 state.above += int(
                     pc.sum(pc.greater(column, _bound(col.max, column.type))).as_py() or 0
                 )
             extremes = pc.min_max(column)
-        except Exception:  # noqa: BLE001 - pyarrow raises several types for incomparable values
+        except Exception:
             state.below = state.above = -1
             return
         low, high = extremes["min"].as_py(), extremes["max"].as_py()
@@ -375,7 +373,9 @@ class ExpectationChecker:
             col.severity_of("unique"),
             len(repeated) == 0,
             "no repeated values",
-            f"{len(repeated):,} repeated value(s): {', '.join(examples)}" if len(repeated) else "none",
+            f"{len(repeated):,} repeated value(s): {', '.join(examples)}"
+            if len(repeated)
+            else "none",
         )
 
 
@@ -411,12 +411,12 @@ def _type_matches(word: str, arrow_type: pa.DataType) -> bool:
     t = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
     checks = {
         "integer": pa.types.is_integer,
-        "number": lambda x: pa.types.is_integer(x)
-        or pa.types.is_floating(x)
-        or pa.types.is_decimal(x),
-        "string": lambda x: pa.types.is_string(x)
-        or pa.types.is_large_string(x)
-        or pa.types.is_string_view(x),
+        "number": lambda x: (
+            pa.types.is_integer(x) or pa.types.is_floating(x) or pa.types.is_decimal(x)
+        ),
+        "string": lambda x: (
+            pa.types.is_string(x) or pa.types.is_large_string(x) or pa.types.is_string_view(x)
+        ),
         "boolean": pa.types.is_boolean,
         "timestamp": pa.types.is_timestamp,
         "date": pa.types.is_date,

@@ -117,9 +117,7 @@ class DatasetStore(abc.ABC):
 
     # -- run inputs ------------------------------------------------------------------------
     @abc.abstractmethod
-    def log_run_inputs(
-        self, run_id: str, inputs: Sequence[tuple[str, str, str | None]]
-    ) -> None:
+    def log_run_inputs(self, run_id: str, inputs: Sequence[tuple[str, str, str | None]]) -> None:
         """Record that a run read dataset versions: ``(version id, role, split name)``.
 
         Recording the same ``(version, role)`` twice keeps one row (the latest split name).

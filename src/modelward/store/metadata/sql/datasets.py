@@ -174,13 +174,16 @@ class SqlDatasetStore(DatasetStore):
             if existing is not None:
                 return _version_from_row(existing), False
             parents = self._parent_refs(conn, new.parent_ids)
-            number = int(
-                conn.execute(
-                    sa.select(sa.func.coalesce(sa.func.max(dataset_versions.c.number), 0)).where(
-                        dataset_versions.c.dataset_id == dataset_id
-                    )
-                ).scalar_one()
-            ) + 1
+            number = (
+                int(
+                    conn.execute(
+                        sa.select(
+                            sa.func.coalesce(sa.func.max(dataset_versions.c.number), 0)
+                        ).where(dataset_versions.c.dataset_id == dataset_id)
+                    ).scalar_one()
+                )
+                + 1
+            )
             version_id = _new_id()
             lineage: dict[str, Any] = {"parents": parents}
             if new.recipe is not None:
@@ -307,9 +310,7 @@ class SqlDatasetStore(DatasetStore):
         if source_fingerprint is not None:
             query = query.where(dataset_versions.c.source_fingerprint == source_fingerprint)
         with self._db.read() as conn:
-            row = conn.execute(
-                query.order_by(dataset_versions.c.number.desc()).limit(1)
-            ).first()
+            row = conn.execute(query.order_by(dataset_versions.c.number.desc()).limit(1)).first()
         return None if row is None else _version_from_row(row)
 
     def list_datasets(self) -> list[DatasetSummary]:
@@ -342,9 +343,7 @@ class SqlDatasetStore(DatasetStore):
     def list_dataset_versions(self, name: str) -> list[DatasetVersion]:
         with self._db.read() as conn:
             rows = conn.execute(
-                _version_select()
-                .where(datasets.c.name == name)
-                .order_by(dataset_versions.c.number)
+                _version_select().where(datasets.c.name == name).order_by(dataset_versions.c.number)
             ).all()
             if not rows and (
                 conn.execute(sa.select(datasets.c.id).where(datasets.c.name == name)).first()
@@ -504,9 +503,7 @@ class SqlDatasetStore(DatasetStore):
         return [_split_from_row(r) for r in rows]
 
     # -- run inputs ------------------------------------------------------------------------
-    def log_run_inputs(
-        self, run_id: str, inputs: Sequence[tuple[str, str, str | None]]
-    ) -> None:
+    def log_run_inputs(self, run_id: str, inputs: Sequence[tuple[str, str, str | None]]) -> None:
         rows = [
             (vid, check_key(role, "input role", max_len=64), split) for vid, role, split in inputs
         ]

@@ -47,12 +47,8 @@ def upgrade() -> None:
             name="fk_dataset_versions_dataset_id_datasets",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_dataset_versions"),
-        sa.UniqueConstraint(
-            "dataset_id", "number", name="uq_dataset_versions_dataset_id_number"
-        ),
-        sa.UniqueConstraint(
-            "dataset_id", "digest", name="uq_dataset_versions_dataset_id_digest"
-        ),
+        sa.UniqueConstraint("dataset_id", "number", name="uq_dataset_versions_dataset_id_number"),
+        sa.UniqueConstraint("dataset_id", "digest", name="uq_dataset_versions_dataset_id_digest"),
     )
     op.create_index(
         "ix_dataset_versions_fingerprint",
@@ -93,9 +89,7 @@ def upgrade() -> None:
             ["dataset_versions.id"],
             name="fk_run_inputs_dataset_version_id_dataset_versions",
         ),
-        sa.PrimaryKeyConstraint(
-            "run_id", "dataset_version_id", "role", name="pk_run_inputs"
-        ),
+        sa.PrimaryKeyConstraint("run_id", "dataset_version_id", "role", name="pk_run_inputs"),
     )
     op.create_index("ix_run_inputs_version", "run_inputs", ["dataset_version_id"])
 
