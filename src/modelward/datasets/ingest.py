@@ -145,7 +145,8 @@ class Ingestor:
         """
         started = time.perf_counter()
         _sweep_stale(self.tmp_dir)
-        fingerprint = self._early_fingerprint(name, source, progress)
+        declared = {k: str(v) for k, v in (types or {}).items()}
+        fingerprint = _with_types(self._early_fingerprint(name, source, progress), declared)
         if fingerprint is not None:
             existing = self.store.find_dataset_version(name, source_fingerprint=fingerprint)
             if existing is not None:
@@ -165,7 +166,7 @@ class Ingestor:
                 hash_bytes=fingerprint is None and source.hashes_while_reading,
             )
             done = self._read(source, ctx, expectations, work, progress)
-            fingerprint = fingerprint or ctx.fingerprint
+            fingerprint = fingerprint or _with_types(ctx.fingerprint, declared)
             warnings = _warnings(done.report, ctx.warnings)
             existing = self.store.find_dataset_version(name, digest=done.digest)
             if existing is not None:
@@ -268,6 +269,15 @@ class Ingestor:
         )
 
 
+def _with_types(fingerprint: str | None, types: Mapping[str, str]) -> str | None:
+    """Fold declared column types into a source fingerprint (they change what is read)."""
+    if fingerprint is None or not types:
+        return fingerprint
+    from modelward.datasets.sources.base import options_digest
+
+    return options_digest({"source": fingerprint, "types": dict(sorted(types.items()))})
+
+
 def _warnings(report: ValidationReport | None, messages: Sequence[str]) -> tuple[str, ...]:
     out = list(dict.fromkeys(messages))
     if report is not None:
@@ -327,7 +337,7 @@ def _one_pass(
             if pending_rows >= ROW_GROUP_ROWS:
                 flush()
         if writer is None:
-            raise InvalidInput(f"{_what(source)} is empty; there is nothing to ingest")
+            raise InvalidInput(f"{_what(source)} has no rows; there is nothing to ingest")
         flush()
         writer.close()
     except BaseException:

@@ -140,13 +140,13 @@ class FileSource(Source):
             if p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(self.path).parts)
         )
-        if self.options.format is not None:
-            files = [p for p in files if _format_of(p) in (self.options.format, None)]
-        else:
-            files = [p for p in files if _format_of(p) is not None]
+        wanted = self.options.format
+        files = [p for p in files if _format_of(p) is not None and wanted in (None, _format_of(p))]
         if not files:
+            kinds = wanted or "CSV, Parquet, JSON or JSON-lines"
             raise InvalidInput(
-                f"the folder {self.path} holds no CSV, Parquet, JSON or JSON-lines files"
+                f"the folder {self.path} holds no {kinds} files (by their names: "
+                f"{', '.join(s for f in FORMATS.values() for s in f)}, optionally .gz)"
             )
         return files
 
@@ -270,6 +270,15 @@ class FileSource(Source):
         except (UnicodeDecodeError, OSError, EOFError) as exc:
             raise self._read_error(file, exc) from None
         schema = reader.schema
+        for field in schema:
+            # A text file has no binary columns: pyarrow infers binary when the bytes of a
+            # whole column are not valid in the encoding.
+            if pa.types.is_binary(field.type) and field.name not in ctx.types:
+                raise InvalidInput(
+                    f"{file}: column {field.name!r} is not valid {opts.encoding} text; pass the "
+                    "file's encoding, e.g. encoding='latin-1' (CLI --encoding latin-1)",
+                    details={"path": str(file), "column": field.name},
+                )
         try:
             yield from reader
         except pa.ArrowInvalid as exc:
