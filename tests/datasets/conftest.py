@@ -18,7 +18,9 @@ def blobs(tmp_path: Path) -> LocalArtifactStore:
 
 
 @pytest.fixture
-def service(sqlite_store: MetadataStore, blobs: LocalArtifactStore, tmp_path: Path) -> DatasetService:
+def service(
+    sqlite_store: MetadataStore, blobs: LocalArtifactStore, tmp_path: Path
+) -> DatasetService:
     work = tmp_path / "work"
     work.mkdir()
     return DatasetService(sqlite_store, blobs, tmp_dir=work)

@@ -150,15 +150,11 @@ def _hash_array(array: pa.Array, state: _ColumnHash, offset: int) -> None:
         return
     if pa.types.is_null(t):
         return
-    if t.bit_width and not pa.types.is_nested(t) and t.bit_width % 8 == 0:
+    width = _byte_width(t)
+    if width:
         if array.null_count:
-            array = pc.if_else(
-                array.is_null(),
-                pa.scalar(0).cast(t) if not pa.types.is_decimal(t) else pa.scalar(0, t),
-                array,
-            )
+            array = pc.fill_null(array, pa.scalar(0, type=t))
         buffer = array.buffers()[1]
-        width = t.bit_width // 8
         view = memoryview(buffer)[array.offset * width : (array.offset + len(array)) * width]
         state.values.update(view)
         return
@@ -167,6 +163,19 @@ def _hash_array(array: pa.Array, state: _ColumnHash, offset: int) -> None:
         text = json.dumps(value, sort_keys=True, default=str).encode("utf-8")
         state.lengths.update(len(text).to_bytes(8, "little"))
         state.values.update(text)
+
+
+def _byte_width(arrow_type: pa.DataType) -> int:
+    """Bytes per value of a fixed-width, byte-aligned type; 0 for anything else."""
+    import pyarrow as pa
+
+    if pa.types.is_nested(arrow_type):
+        return 0
+    try:
+        bits = int(arrow_type.bit_width)
+    except ValueError:  # variable width
+        return 0
+    return bits // 8 if bits and bits % 8 == 0 else 0
 
 
 def _hash_binary(array: Any, state: _ColumnHash, empty: Any) -> None:

@@ -63,7 +63,9 @@ def test_parquet_json_and_jsonl_files(service: DatasetService, write: Callable[.
     assert len(digests) == 1
 
 
-def test_folder_of_files_is_one_version(service: DatasetService, write: Callable[..., Path]) -> None:
+def test_folder_of_files_is_one_version(
+    service: DatasetService, write: Callable[..., Path]
+) -> None:
     write("folder/2024/b.csv", "a,b\n3,z\n")
     write("folder/2023/a.csv", "a,b\n1,x\n2,y\n")
     write("folder/.hidden/c.csv", "a,b\n9,q\n")
@@ -178,7 +180,9 @@ def test_declared_types_and_their_errors(
     version = service.ingest(path, name="c", types={"code": "string", "value": "float"}).version
     assert [c.type for c in version.schema] == ["string", "double"]
     assert service.load(version)["code"].tolist() == ["001", "002"]
-    with pytest.raises(InvalidInput, match="types were declared for column\\(s\\) the source lacks: x"):
+    with pytest.raises(
+        InvalidInput, match="types were declared for column\\(s\\) the source lacks: x"
+    ):
         service.ingest(path, name="c", types={"x": "int"})
     with pytest.raises(InvalidInput, match="unknown column type 'complex'"):
         service.ingest(path, name="c", types={"code": "complex"})
