@@ -145,7 +145,8 @@ def test_soft_expectations_warn_and_store(
     expect = {"columns": {"value": {"max": {"value": 2, "severity": "warn"}}}, "rows": {"min": 5}}
     result = service.ingest(path, name="d", expect=expect)
     assert result.created
-    assert result.report is not None and result.report.passed
+    assert result.report is not None
+    assert result.report.passed
     assert result.warnings == (
         "expectation failed (warn): value max: expected values <= 2, observed 5 value(s) above "
         "(range 0.0 .. 4.5)",

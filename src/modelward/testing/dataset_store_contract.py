@@ -60,11 +60,13 @@ def _run(store: MetadataStore) -> str:
 
 
 def test_versions_are_numbered_per_name(store: MetadataStore) -> None:
+    """Each name numbers its versions from 1; the newest is the default."""
     first, created1 = store.create_dataset_version("wine", new_version("w1"))
     second, created2 = store.create_dataset_version("wine", new_version("w2"))
     other, _ = store.create_dataset_version("iris", new_version("w1"))
     assert (first.version, second.version, other.version) == (1, 2, 1)
-    assert created1 and created2
+    assert created1
+    assert created2
     assert (first.ref, second.ref, other.ref) == ("wine@1", "wine@2", "iris@1")
     assert store.get_dataset_version("wine").id == second.id
     assert store.get_dataset_version("wine", 1).id == first.id
@@ -72,6 +74,7 @@ def test_versions_are_numbered_per_name(store: MetadataStore) -> None:
 
 
 def test_identical_digest_returns_the_existing_version(store: MetadataStore) -> None:
+    """Adding content a name already holds returns that version, unchanged."""
     first, _ = store.create_dataset_version("wine", new_version("same"))
     again, created = store.create_dataset_version(
         "wine", new_version("same", description="other text")
@@ -83,6 +86,7 @@ def test_identical_digest_returns_the_existing_version(store: MetadataStore) -> 
 
 
 def test_version_records_every_field_and_its_artifact_entry(store: MetadataStore) -> None:
+    """Every field round-trips, and the Parquet blob is named by an artifact entry."""
     draft = new_version("full", description="the full one", recipe={"steps": []})
     made, _ = store.create_dataset_version("full", draft)
     got = store.get_dataset_version_by_id(made.id)
@@ -103,6 +107,7 @@ def test_version_records_every_field_and_its_artifact_entry(store: MetadataStore
 
 
 def test_unknown_names_and_versions_raise_not_found(store: MetadataStore) -> None:
+    """Unknown names, numbers and ids raise NotFound saying what to do."""
     with pytest.raises(NotFound, match="dataset 'nope' does not exist; list datasets with"):
         store.get_dataset_version("nope")
     store.create_dataset_version("wine", new_version("x"))
@@ -118,14 +123,17 @@ def test_unknown_names_and_versions_raise_not_found(store: MetadataStore) -> Non
 
 
 def test_find_by_digest_and_by_source_fingerprint(store: MetadataStore) -> None:
+    """Versions are found by content digest or by source fingerprint."""
     v1, _ = store.create_dataset_version("wine", new_version("a"))
     v2, _ = store.create_dataset_version("wine", new_version("b", source_fingerprint=None))
     found = store.find_dataset_version("wine", digest=new_version("b").digest)
-    assert found is not None and found.id == v2.id
+    assert found is not None
+    assert found.id == v2.id
     by_source = store.find_dataset_version(
         "wine", source_fingerprint=new_version("a").source_fingerprint
     )
-    assert by_source is not None and by_source.id == v1.id
+    assert by_source is not None
+    assert by_source.id == v1.id
     assert store.find_dataset_version("wine", digest="0" * 64) is None
     assert store.find_dataset_version("nope", digest=v1.digest) is None
     with pytest.raises(InvalidInput, match="needs a digest or a source fingerprint"):
@@ -133,6 +141,7 @@ def test_find_by_digest_and_by_source_fingerprint(store: MetadataStore) -> None:
 
 
 def test_source_sizes_hint(store: MetadataStore) -> None:
+    """Source sizes recorded on a name's versions are listed (the re-ingest hint)."""
     assert store.latest_source_sizes("wine") == []
     store.create_dataset_version("wine", new_version("a"))
     store.create_dataset_version("wine", new_version("b", source={"kind": "dataframe"}))
@@ -140,6 +149,7 @@ def test_source_sizes_hint(store: MetadataStore) -> None:
 
 
 def test_list_datasets_summarises_each_name(store: MetadataStore) -> None:
+    """Listing gives each name once, sorted, with counts and the newest version."""
     assert store.list_datasets() == []
     store.create_dataset_version("wine", new_version("a"))
     store.create_dataset_version("wine", new_version("b", rows=20))
@@ -152,6 +162,7 @@ def test_list_datasets_summarises_each_name(store: MetadataStore) -> None:
 
 
 def test_parents_are_recorded_as_refs_and_must_exist(store: MetadataStore) -> None:
+    """Parents read back as refs and ids; an unknown parent stores nothing."""
     a, _ = store.create_dataset_version("raw", new_version("a"))
     b, _ = store.create_dataset_version("other", new_version("b"))
     child, _ = store.create_dataset_version(
@@ -168,6 +179,7 @@ def test_parents_are_recorded_as_refs_and_must_exist(store: MetadataStore) -> No
 
 
 def test_splits_are_idempotent_and_names_unique_per_version(store: MetadataStore) -> None:
+    """A split name is unique per version; recording it again is a no-op."""
     version, _ = store.create_dataset_version("wine", new_version("a"))
     kwargs = {
         "seed": 1,
@@ -180,7 +192,8 @@ def test_splits_are_idempotent_and_names_unique_per_version(store: MetadataStore
     split, created = store.create_dataset_split(version.id, "seed1", **kwargs)  # type: ignore[arg-type]
     assert created
     again, created = store.create_dataset_split(version.id, "seed1", **kwargs)  # type: ignore[arg-type]
-    assert not created and again.id == split.id
+    assert not created
+    assert again.id == split.id
     assert store.get_dataset_split(version.id, "seed1") == split
     assert split.counts == {"train": 8, "validation": 0, "test": 2}
     assert store.blob_referenced("ab" * 32)
@@ -194,6 +207,7 @@ def test_splits_are_idempotent_and_names_unique_per_version(store: MetadataStore
 
 
 def test_run_inputs_record_role_and_split(store: MetadataStore) -> None:
+    """Runs record the versions they read, once per role, with a split name."""
     run_id = _run(store)
     a, _ = store.create_dataset_version("wine", new_version("a"))
     b, _ = store.create_dataset_version("wine", new_version("b"))
@@ -218,6 +232,7 @@ def test_run_inputs_record_role_and_split(store: MetadataStore) -> None:
 
 
 def test_run_inputs_reject_unknown_run_version_or_split(store: MetadataStore) -> None:
+    """Inputs naming a missing run, version or split are refused whole."""
     run_id = _run(store)
     a, _ = store.create_dataset_version("wine", new_version("a"))
     with pytest.raises(NotFound, match="run 'nope' does not exist"):
@@ -232,6 +247,7 @@ def test_run_inputs_reject_unknown_run_version_or_split(store: MetadataStore) ->
 
 
 def test_threads_adding_versions_get_distinct_numbers(store: MetadataStore) -> None:
+    """Concurrent writers on one store get distinct numbers."""
     results: list[int] = []
     errors: list[BaseException] = []
 

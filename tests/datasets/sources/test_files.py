@@ -98,10 +98,10 @@ def test_folder_mixing_formats_is_refused(
 def test_missing_file_and_unknown_format(
     service: DatasetService, write: Callable[..., Path], tmp_path: Path
 ) -> None:
-    with pytest.raises(NotFound, match="no such file or folder: .*nope.csv; check the path"):
+    with pytest.raises(NotFound, match=r"no such file or folder: .*nope.csv; check the path"):
         service.ingest(tmp_path / "nope.csv", name="x")
     odd = write("data.xyz", "a\n1\n")
-    with pytest.raises(InvalidInput, match="cannot tell the format of .*data.xyz"):
+    with pytest.raises(InvalidInput, match=r"cannot tell the format of .*data.xyz"):
         service.ingest(odd, name="x")
     assert service.ingest(odd, name="x", format="csv").version.rows == 1
     with pytest.raises(InvalidInput, match="unknown file format 'xls'"):
@@ -111,13 +111,13 @@ def test_missing_file_and_unknown_format(
 def test_empty_file_and_header_only_file(
     service: DatasetService, write: Callable[..., Path]
 ) -> None:
-    with pytest.raises(InvalidInput, match="empty.csv is empty; there is nothing to ingest"):
+    with pytest.raises(InvalidInput, match=r"empty.csv is empty; there is nothing to ingest"):
         service.ingest(write("empty.csv", ""), name="e")
     with pytest.raises(InvalidInput, match="has no rows; there is nothing to ingest"):
         service.ingest(write("header.csv", "a,b\n"), name="e")
     with pytest.raises(InvalidInput, match="is empty; there is nothing to ingest"):
         service.ingest(write("empty.json", "  "), name="e")
-    with pytest.raises(InvalidInput, match="empty.jsonl has no rows; there is nothing to ingest"):
+    with pytest.raises(InvalidInput, match=r"empty.jsonl has no rows; there is nothing to ingest"):
         service.ingest(write("empty.jsonl", "\n"), name="e")
     assert service.list() == []
 
@@ -127,7 +127,7 @@ def test_ragged_rows_fail_or_are_skipped_with_a_warning(
 ) -> None:
     path = write("ragged.csv", "a,b\n1,x\n2,y,extra\n3,z\n")
     with pytest.raises(
-        InvalidInput, match="a row has 3 fields where the header has 2 .*on_bad_lines='skip'"
+        InvalidInput, match=r"a row has 3 fields where the header has 2 .*on_bad_lines='skip'"
     ):
         service.ingest(path, name="r")
     result = service.ingest(path, name="r", on_bad_lines="skip")
@@ -142,7 +142,7 @@ def test_unreadable_encoding_names_the_fix(
     service: DatasetService, write: Callable[..., Path]
 ) -> None:
     path = write("latin.csv", "name,city\nJosé,Zürich\n".encode("latin-1"))
-    with pytest.raises(InvalidInput, match="column 'name' is not valid utf-8 text.*latin-1"):
+    with pytest.raises(InvalidInput, match=r"column 'name' is not valid utf-8 text.*latin-1"):
         service.ingest(path, name="l")
     version = service.ingest(path, name="l", encoding="latin-1").version
     assert service.load(version)["city"].tolist() == ["Zürich"]

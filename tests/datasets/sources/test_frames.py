@@ -14,7 +14,8 @@ def test_dataframe_and_table_with_the_same_data_are_one_version(service: Dataset
     frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]})
     first = service.ingest(frame, name="t")
     second = service.ingest(pa.table({"a": [1, 2, 3], "b": ["x", None, "z"]}), name="t")
-    assert first.created and not second.created
+    assert first.created
+    assert not second.created
     assert second.reused_by == "digest"
     assert second.version.id == first.version.id
     assert first.version.source == {"kind": "dataframe", "type": "DataFrame"}

@@ -86,7 +86,9 @@ def test_json_list_headers_and_params(service: DatasetService, api: Api) -> None
     assert query["region"] == ["eu"]
     # Secrets never reach the recorded source.
     text = json.dumps(dict(version.source))
-    assert "TOKEN" not in text and "s3cret" not in text and "hidden" not in text
+    assert "TOKEN" not in text
+    assert "s3cret" not in text
+    assert "hidden" not in text
     assert version.source["params"] == {"region": "eu", "token": "***"}
     assert version.source["headers"] == ["Authorization"]
 
@@ -147,7 +149,7 @@ def test_persistent_500_fails_clearly_after_the_retries(service: DatasetService,
     api.routes["/down"] = lambda q, h: _json({"error": "boom"}, 500)
     with pytest.raises(
         Unavailable,
-        match="GET .*/down failed after 3 attempt\\(s\\): HTTP 500 Internal Server Error",
+        match=r"GET .*/down failed after 3 attempt\(s\): HTTP 500 Internal Server Error",
     ):
         service.ingest(f"{api.url}/down", name="d", retries=2, backoff=0.01)
     assert api.hits("/down") == 3
@@ -159,7 +161,7 @@ def test_client_errors_are_not_retried(service: DatasetService, api: Api) -> Non
     with pytest.raises(NotFound, match="answered HTTP 404 Not Found \\(no\\); check the URL"):
         service.ingest(f"{api.url}/missing", name="m", retries=3, backoff=0.01)
     assert api.hits("/missing") == 1
-    with pytest.raises(PermissionDenied, match="HTTP 401 .*check the credentials"):
+    with pytest.raises(PermissionDenied, match=r"HTTP 401 .*check the credentials"):
         service.ingest(f"{api.url}/secret", name="m", retries=3, backoff=0.01)
     assert api.hits("/secret") == 1
 
@@ -170,7 +172,7 @@ def test_timeouts_are_retried_then_reported(service: DatasetService, api: Api) -
         return _json(ROWS)
 
     api.routes["/slow"] = slow
-    with pytest.raises(Unavailable, match="failed after 2 attempt\\(s\\): timed out after 0.1 s"):
+    with pytest.raises(Unavailable, match=r"failed after 2 attempt\(s\): timed out after 0.1 s"):
         service.ingest(f"{api.url}/slow", name="s", timeout=0.1, retries=1, backoff=0.01)
     assert api.hits("/slow") == 2
 
