@@ -124,7 +124,7 @@ def test_yaml_errors_name_the_place(tmp_path: Path) -> None:
     bad.write_text("columns:\n  a: [1\n")
     with pytest.raises(InvalidInput, match=r"bad.yaml is not valid YAML at line 3 column 1"):
         Expectations.from_yaml(bad)
-    with pytest.raises(NotFound, match="no expectations file .*nope.yaml"):
+    with pytest.raises(NotFound, match=r"no expectations file .*nope\.yaml"):
         Expectations.from_yaml(tmp_path / "nope.yaml")
 
 
