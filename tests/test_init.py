@@ -14,6 +14,7 @@ PUBLIC = [
     "active_run",
     "connect",
     "create_experiment",
+    "data",
     "download_artifacts",
     "end_run",
     "flush",
@@ -25,6 +26,7 @@ PUBLIC = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -49,7 +51,9 @@ def test_every_public_name_resolves(name: str) -> None:
     assert value is not None
     assert name in dir(modelward)
     if name != "__version__":
-        assert getattr(value, "__module__", "").startswith("modelward.")
+        # Functions and classes name their module; a namespace module (mw.data) is one.
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        assert module.startswith("modelward.")
 
 
 def test_unknown_names_raise_attribute_error() -> None:

@@ -465,7 +465,8 @@ class DatasetService:
         resolved = self.get(version)
         split_name = None
         if split is not None:
-            split_name = f"seed{split}" if isinstance(split, int) else str(split)
+            # Resolves a seed to its split's name, and names the splits when there is none.
+            split_name = self.get_split(resolved, split).split.name
         self.store.log_run_inputs(run_id, [(resolved.id, role, split_name)])
         return resolved
 
