@@ -45,7 +45,8 @@ def test_ingest_list_show(mw: Run, sales: Path) -> None:
     assert "wine@1" in mw("data", "list").out
     shown = mw("data", "show", "sales")
     assert shown.code == 0
-    assert "amount" in shown.out and "double" in shown.out
+    assert "amount" in shown.out
+    assert "double" in shown.out
     info = mw("data", "show", "sales@1", "--json").json()
     assert info["schema"][2] == {"name": "amount", "type": "double", "nullable": True}
     assert info["profile"]["row_count"] == 4
@@ -65,7 +66,8 @@ def test_prepare_split_diff_query_export(mw: Run, sales: Path, tmp_path: Path) -
     assert prepared.code == 0, prepared.err
     assert prepared.json()["version"]["parents"] == ["sales@1"]
     shown = mw("data", "show", "sales_clean")
-    assert "lineage of sales_clean@1" in shown.out and "sales@1" in shown.out
+    assert "lineage of sales_clean@1" in shown.out
+    assert "sales@1" in shown.out
     split = mw("data", "split", "sales_clean", "--test", "0.34", "--seed", "1", "--json").json()
     assert split["sizes"] == {"train": 2, "validation": 0, "test": 1}
     assert (
@@ -101,7 +103,8 @@ def test_validate_and_failing_expectations(mw: Run, sales: Path, tmp_path: Path)
     expect.write_text("rows: {min: 10}\ncolumns:\n  amount: {max_null_fraction: 0}\n")
     failed = mw("data", "ingest", str(sales), "--name", "sales", "--expect", str(expect))
     assert failed.code == 1
-    assert "FAIL" in failed.err and "max_null_fraction" in failed.err
+    assert "FAIL" in failed.err
+    assert "max_null_fraction" in failed.err
     last = failed.err.strip().splitlines()[-1]
     assert last.startswith("error: the data does not meet its expectations, nothing was stored")
     assert mw("data", "list", "--json").json() == []

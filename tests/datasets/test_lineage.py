@@ -53,6 +53,7 @@ def test_from_a_run_to_the_bytes_it_learned_from(
     run_id = _run(sqlite_store)
     service.log_input(run_id, top, "train")
     ((used, role),) = service.run_inputs(run_id)
+    assert role == "train"
     tree = service.lineage(used)
     assert [v.ref for v in tree.walk()] == ["clean@1", "joined@1", "raw@1", "regions@1"]
     assert sorted(v.ref for v in tree.sources()) == ["raw@1", "regions@1"]

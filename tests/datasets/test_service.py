@@ -68,7 +68,7 @@ def test_export_formats(two: DatasetService, tmp_path: Path, suffix: str) -> Non
 
 
 def test_export_errors(two: DatasetService, tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="cannot tell the export format from 'd.xlsx'"):
+    with pytest.raises(InvalidInput, match=r"cannot tell the export format from 'd\.xlsx'"):
         two.export("d", tmp_path / "d.xlsx")
     with pytest.raises(InvalidInput, match="is a folder; give a file name"):
         two.export("d", tmp_path, format="csv")

@@ -40,7 +40,8 @@ def test_schema_statistics_and_drift_changes(service: DatasetService) -> None:
     assert columns["x"].stats["mean"][1] - columns["x"].stats["mean"][0] > 0.9
     assert columns["color"].categories_added == ["green"]
     assert columns["same"].stats == {}
-    assert "x" in diff.drifted and "color" in diff.drifted
+    assert "x" in diff.drifted
+    assert "color" in diff.drifted
     assert "same" not in diff.drifted
     assert diff.to_dict()["rows"] == [5000, 5000]
 
