@@ -5,13 +5,16 @@ For each batch the source yields, in one pass and bounded memory:
 1. the batch is aligned to the first batch's schema (see :class:`_Aligner`);
 2. expectations are checked (schema checks on the first batch stop a bad ingest at once);
 3. the content digest and the profile are updated;
-4. a writer thread appends it to a Parquet file in a private temporary folder.
+4. a writer thread encodes it as Parquet straight into the artifact store
+   (:class:`~modelward.datasets.blobpipe.BlobPipe`: hashed and stored as it is written, never
+   copied through a temporary file).
 
-Then, in order: the digest is looked up (same content under this name: the existing version is
-returned and the file dropped); the Parquet file is stored as a content-addressed blob; the
-version is recorded in one metadata transaction. A crash before that transaction leaves no
-version (at most an unreferenced blob, which is harmless and collectable); the temporary folder
-of a killed process is removed by the next ingest.
+Then the digest is looked up (same content under this name: the existing version is returned;
+its Parquet bytes were the same blob) and the version is recorded in one metadata transaction.
+The blob is complete before that transaction, so a crash at any point leaves no version: at
+most an unreferenced blob (an ingest that failed its expectations at the end), or a ``.part``
+file in the store's ``tmp/`` (killed mid-write), both harmless and safe to collect. An ingest
+that fails while reading stores nothing at all.
 
 An unchanged file source is recognised before any parsing: when a version of the same name came
 from a source of the same size, the source is hashed first and a version with that fingerprint
@@ -21,17 +24,16 @@ is returned. Otherwise the source is hashed while it is parsed, at no extra pass
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from modelward.datasets.blobpipe import BlobPipe
 from modelward.datasets.identity import ContentHasher, logical_type
 from modelward.datasets.sources import ReadContext, Retype, Source
 from modelward.datasets.validation import ExpectationChecker, Expectations, ValidationReport
@@ -41,6 +43,7 @@ from modelward.errors import InvalidInput
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from modelward.entities import Blob
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
 
@@ -52,7 +55,6 @@ log = logging.getLogger(__name__)
 ROW_GROUP_ROWS = 131_072
 #: Most columns widened (re-read) in one ingest before giving up.
 MAX_RETYPES = 32
-_TMP_PREFIX = "modelward-ingest-"
 
 
 class IngestProgress(Protocol):
@@ -101,7 +103,7 @@ class IngestResult:
 
 @dataclass
 class _Pass:
-    path: Path
+    blob: Blob
     digest: str
     rows: int
     schema: tuple[ColumnSchema, ...]
@@ -144,7 +146,6 @@ class Ingestor:
             InvalidInput: The source is empty or unreadable.
         """
         started = time.perf_counter()
-        _sweep_stale(self.tmp_dir)
         declared = {k: str(v) for k, v in (types or {}).items()}
         fingerprint = _with_types(self._early_fingerprint(name, source, progress), declared)
         if fingerprint is not None:
@@ -159,54 +160,43 @@ class Ingestor:
                     report,
                     time.perf_counter() - started,
                 )
-        work = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", dir=self.tmp_dir))
-        try:
-            ctx = ReadContext(
-                types=dict(types or {}),
-                hash_bytes=fingerprint is None and source.hashes_while_reading,
-            )
-            done = self._read(source, ctx, expectations, work, progress)
-            fingerprint = fingerprint or _with_types(ctx.fingerprint, declared)
-            warnings = _warnings(done.report, ctx.warnings)
-            existing = self.store.find_dataset_version(name, digest=done.digest)
-            if existing is not None:
-                return IngestResult(
-                    existing,
-                    False,
-                    "digest",
-                    warnings,
-                    done.report,
-                    time.perf_counter() - started,
-                )
-            if progress is not None:
-                progress.start("storing", None)
-            blob = self.blobs.put_file(done.path)
-            version, created = self.store.create_dataset_version(
-                name,
-                NewDatasetVersion(
-                    digest=done.digest,
-                    rows=done.rows,
-                    size=blob.size,
-                    artifact_digest=blob.digest,
-                    schema=done.schema,
-                    profile=done.profile,
-                    source=source.describe(),
-                    source_fingerprint=fingerprint,
-                    parent_ids=tuple(parent_ids),
-                    recipe=recipe,
-                    description=description,
-                ),
-            )
+        ctx = ReadContext(
+            types=dict(types or {}),
+            hash_bytes=fingerprint is None and source.hashes_while_reading,
+        )
+        done = self._read(source, ctx, expectations, progress)
+        fingerprint = fingerprint or _with_types(ctx.fingerprint, declared)
+        warnings = _warnings(done.report, ctx.warnings)
+        existing = self.store.find_dataset_version(name, digest=done.digest)
+        if existing is not None:
+            # Same content: usually the same Parquet bytes too, so no new blob was kept.
             return IngestResult(
-                version,
-                created,
-                None if created else "digest",
-                warnings,
-                done.report,
-                time.perf_counter() - started,
+                existing, False, "digest", warnings, done.report, time.perf_counter() - started
             )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        version, created = self.store.create_dataset_version(
+            name,
+            NewDatasetVersion(
+                digest=done.digest,
+                rows=done.rows,
+                size=done.blob.size,
+                artifact_digest=done.blob.digest,
+                schema=done.schema,
+                profile=done.profile,
+                source=source.describe(),
+                source_fingerprint=fingerprint,
+                parent_ids=tuple(parent_ids),
+                recipe=recipe,
+                description=description,
+            ),
+        )
+        return IngestResult(
+            version,
+            created,
+            None if created else "digest",
+            warnings,
+            done.report,
+            time.perf_counter() - started,
+        )
 
     # -- steps -----------------------------------------------------------------------------
     def _early_fingerprint(
@@ -243,19 +233,16 @@ class Ingestor:
         source: Source,
         ctx: ReadContext,
         expectations: Expectations | None,
-        work: Path,
         progress: IngestProgress | None,
     ) -> _Pass:
         for attempt in range(MAX_RETYPES + 1):
-            path = work / f"data-{attempt}.parquet"
             ctx.warnings = [w for w in ctx.warnings if w.startswith("column ")]
             if progress is not None:
                 progress.start("reading" if attempt == 0 else "reading again", source.size_hint())
                 ctx.on_bytes = progress.advance
             try:
-                return _one_pass(source, ctx, expectations, path)
+                return _one_pass(source, ctx, expectations, self.blobs)
             except Retype as retype:
-                path.unlink(missing_ok=True)
                 ctx.types = {**ctx.types, retype.column: retype.arrow_type}
                 message = (
                     f"column {retype.column!r} holds mixed values ({retype.reason}); "
@@ -290,7 +277,7 @@ def _warnings(report: ValidationReport | None, messages: Sequence[str]) -> tuple
 
 
 def _one_pass(
-    source: Source, ctx: ReadContext, expectations: Expectations | None, path: Path
+    source: Source, ctx: ReadContext, expectations: Expectations | None, blobs: ArtifactStore
 ) -> _Pass:
     import pyarrow as pa
 
@@ -301,18 +288,8 @@ def _one_pass(
     profiler = ProfileBuilder()
     checker = ExpectationChecker(expectations) if expectations is not None else None
     nulls: list[int] = []
-    writer: _ParquetWriterThread | None = None
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
 
-    def flush() -> None:
-        nonlocal pending, pending_rows
-        if not pending:
-            return
-        table = pa.Table.from_batches(pending)
-        pending, pending_rows = [], 0
-        assert writer is not None
-        writer.put(table)
+    def analyse(table: pa.Table) -> None:
         hasher.update(table)
         profiler.update(table)
         if checker is not None:
@@ -320,29 +297,49 @@ def _one_pass(
         for index, column in enumerate(table.columns):
             nulls[index] += column.null_count
 
+    # Three threads: this one pulls batches from the source (so parsing never waits for the
+    # rest), one hashes, profiles and checks, one encodes Parquet into the artifact store.
+    parquet: _ParquetSink | None = None
+    stages: list[_Stage] = []
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
     try:
         for raw in source.read(ctx):
             batch = aligner.align(raw)
-            if writer is None:
+            if parquet is None:
                 if checker is not None:
                     checker.start(batch.schema)
                     if checker.schema_failed:
                         checker.schema_report().raise_for_errors("the data")
                 nulls = [0] * batch.num_columns
-                writer = _ParquetWriterThread(path, batch.schema)
+                parquet = _ParquetSink(BlobPipe(blobs), batch.schema)
+                stages = [
+                    _Stage("modelward-parquet", parquet.write),
+                    _Stage("modelward-profile", analyse),
+                ]
             if batch.num_rows == 0:
                 continue
             pending.append(batch)
             pending_rows += batch.num_rows
             if pending_rows >= ROW_GROUP_ROWS:
-                flush()
-        if writer is None:
+                table = pa.Table.from_batches(pending)
+                pending, pending_rows = [], 0
+                for stage in stages:
+                    stage.put(table)
+        if parquet is None:
             raise InvalidInput(f"{_what(source)} has no rows; there is nothing to ingest")
-        flush()
-        writer.close()
+        if pending:
+            table = pa.Table.from_batches(pending)
+            for stage in stages:
+                stage.put(table)
+        for stage in stages:
+            stage.close()
+        blob = parquet.close()
     except BaseException:
-        if writer is not None:
-            writer.abort()
+        for stage in stages:
+            stage.abort()
+        if parquet is not None:
+            parquet.abort()
         raise
     if hasher.rows == 0:
         raise InvalidInput(f"{_what(source)} has no rows; there is nothing to ingest")
@@ -353,7 +350,7 @@ def _one_pass(
         ColumnSchema(field.name, logical_type(field.type), nulls[i] > 0)
         for i, field in enumerate(aligner.schema or [])
     )
-    return _Pass(path, hasher.hexdigest(), hasher.rows, schema, profiler.finish().to_dict(), report)
+    return _Pass(blob, hasher.hexdigest(), hasher.rows, schema, profiler.finish().to_dict(), report)
 
 
 def _what(source: Source) -> str:
@@ -457,13 +454,59 @@ def _cast(name: str, array: pa.Array, arrow_type: pa.DataType, *, declared: bool
         raise Retype(name, pa.string(), f"{array.type} values do not fit {arrow_type}") from None
 
 
-class _ParquetWriterThread:
-    """Writes tables to a Parquet file from a thread, so encoding overlaps hashing/profiling."""
+class _Stage:
+    """A thread applying ``work`` to each table put to it, in order.
 
-    def __init__(self, path: Path, schema: pa.Schema) -> None:
+    The queue holds at most two tables, which bounds memory; an error in ``work`` is raised
+    in the caller's thread at the next :meth:`put` or at :meth:`close`.
+    """
+
+    def __init__(self, name: str, work: Callable[[pa.Table], None]) -> None:
+        self._work = work
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._work(table)
+            except BaseException as exc:
+                self._error = exc
+
+    def put(self, table: pa.Table) -> None:
+        """Queue a table (waits while two are queued)."""
+        self._check()
+        self._queue.put(table)
+
+    def close(self) -> None:
+        """Wait until every queued table was processed."""
+        self._queue.put(None)
+        self._thread.join()
+        self._check()
+
+    def abort(self) -> None:
+        """Stop after the current table; never raises."""
+        self._error = self._error or RuntimeError("aborted")
+        self._queue.put(None)
+        self._thread.join()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+class _ParquetSink:
+    """A Parquet writer into a :class:`BlobPipe` (dictionary pages for text columns only)."""
+
+    def __init__(self, pipe: BlobPipe, schema: pa.Schema) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        self._pipe = pipe
         dictionary = [
             f.name
             for f in schema
@@ -473,65 +516,18 @@ class _ParquetWriterThread:
         ]
         # Dictionary pages pay off for text; for floats they cost time and rarely space.
         self._writer = pq.ParquetWriter(
-            path, schema, compression="snappy", use_dictionary=dictionary or False
+            pipe, schema, compression="snappy", use_dictionary=dictionary or False
         )
-        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="modelward-parquet", daemon=True)
-        self._thread.start()
 
-    def _run(self) -> None:
-        while (table := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
-            try:
-                self._writer.write_table(table, row_group_size=table.num_rows)
-            except BaseException as exc:
-                self._error = exc
+    def write(self, table: pa.Table) -> None:
+        """Append a table as one row group."""
+        self._writer.write_table(table, row_group_size=table.num_rows)
 
-    def put(self, table: pa.Table) -> None:
-        if self._error is not None:
-            self._raise()
-        self._queue.put(table)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            self._raise()
+    def close(self) -> Blob:
+        """Finish the file and return the stored blob."""
         self._writer.close()
+        return self._pipe.finish()
 
     def abort(self) -> None:
-        self._error = self._error or RuntimeError("aborted")
-        self._queue.put(None)
-        self._thread.join()
-        try:
-            self._writer.close()
-        except Exception:
-            log.debug("closing an aborted Parquet writer failed", exc_info=True)
-
-    def _raise(self) -> None:
-        error = self._error
-        if isinstance(error, OSError):
-            raise InvalidInput(f"cannot write the temporary Parquet file: {error}") from error
-        assert error is not None
-        raise error
-
-
-def _sweep_stale(tmp_dir: Path) -> None:
-    """Remove temporary folders of ingests whose process is gone (killed mid-ingest)."""
-    try:
-        entries = list(tmp_dir.glob(f"{_TMP_PREFIX}*"))
-    except OSError:
-        return
-    if not entries:
-        return
-    import psutil
-
-    for entry in entries:
-        pid_text = entry.name[len(_TMP_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        if not psutil.pid_exists(int(pid_text)):
-            log.info("removing %s, left by an interrupted ingest", entry)
-            shutil.rmtree(entry, ignore_errors=True)
+        """Give up: the store discards the partial file (an aborted ingest stores no blob)."""
+        self._pipe.abort()
