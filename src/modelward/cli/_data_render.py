@@ -89,7 +89,13 @@ def render_show(
 
     head = Table.grid(padding=(0, 2))
     source = dict(version.source)
-    where = source.get("path") or source.get("url") or source.get("dataset") or source.get("db")
+    where = (
+        source.get("path")
+        or source.get("url")
+        or source.get("dataset")
+        or source.get("db")
+        or ", ".join(source.get("inputs", []))
+    )
     rows = [
         ("version", version.ref),
         ("versions", ", ".join(info["versions"])),

@@ -267,7 +267,6 @@ class DatasetService:
         :meth:`compile_transforms`.
         """
         from modelward.datasets.recipes.apply import apply_steps
-        from modelward.datasets.sources.frames import FrameSource
 
         spec = self._recipe(recipe)
         target = name or spec.name
@@ -290,7 +289,7 @@ class DatasetService:
         parent_ids = list(dict.fromkeys(v.id for v in parents.values()))
         return self._ingestor.ingest(
             target,
-            FrameSource(result, description=f"recipe over {', '.join(resolved.inputs.values())}"),
+            _prepared_source(result, list(resolved.inputs.values())),
             description=description,
             parent_ids=parent_ids,
             recipe=resolved.to_dict(),
@@ -481,6 +480,19 @@ class DatasetService:
     def consumers(self, ref: VersionLike) -> builtins.list[tuple[str, str]]:
         """``(run id, role)`` of every run that read a version."""
         return self.store.get_version_consumers(self.get(ref).id)
+
+
+def _prepared_source(frame: Any, inputs: builtins.list[str]) -> Any:
+    """The source of a prepared version: its recipe's output frame, described by its inputs."""
+    from modelward.datasets.sources.frames import FrameSource
+
+    class PreparedSource(FrameSource):
+        kind = "prepared"
+
+        def describe(self) -> dict[str, Any]:
+            return {"kind": self.kind, "inputs": inputs}
+
+    return PreparedSource(frame)
 
 
 def _indices_from_codes(split: DatasetSplit, codes: Any) -> SplitIndices:

@@ -124,7 +124,7 @@ def test_prepared_version_records_lineage_and_resolved_recipe(
     assert version.parents == ("raw@1",)
     assert version.recipe is not None
     assert version.recipe["inputs"] == {"raw": "raw@1"}  # @latest resolved
-    assert version.source["kind"] == "dataframe"
+    assert dict(version.source) == {"kind": "prepared", "inputs": ["raw@1"]}
     again = service.prepare(recipe)
     assert (again.version.id, again.created) == (version.id, False)
     tree = service.lineage("clean")
