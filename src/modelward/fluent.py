@@ -119,7 +119,7 @@ class ActiveRun:
                 _stack.remove(self)
         if self._status.is_terminal:
             return
-        self._status = self._client.tracking.end_run(self.id, status).status
+        self._status = self._client.tracking.end_run(self.id, status)
 
     def __enter__(self) -> ActiveRun:
         return self

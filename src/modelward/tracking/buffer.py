@@ -97,6 +97,31 @@ class MetricBuffer:
         """Write every queued point now; raise the write error if the store refused them."""
         self._drain(raise_errors=True)
 
+    def flush_with(self, write: Sink) -> None:
+        """Drain the queue, handing the last (possibly empty) batch to ``write``.
+
+        The caller can so commit the last points together with its own change (ending a run).
+        On failure the batch goes back to the queue and the error propagates.
+        """
+        with self._write_lock:
+            while len(self._queue) >= self._batch_size:
+                batch = self._take()
+                try:
+                    self._sink(batch)
+                except BaseException:
+                    self._requeue(batch)
+                    raise
+            batch = self._take()
+            try:
+                write(batch)
+            except BaseException:
+                self._requeue(batch)
+                raise
+            self._failures = 0
+            self._error = None
+        with self._drained:
+            self._drained.notify_all()
+
     def close(self) -> None:
         """Flush what is queued and stop the background thread."""
         self._stop = True

@@ -96,6 +96,7 @@ class TrackingService:
         self._live: dict[str, _LiveRun] = {}
         self._live_lock = threading.Lock()
         self._valid_keys: set[str] = set()
+        self._experiment_ids: dict[str, str] = {}
         self._last_heartbeat = time.monotonic()
         self._last_sample = time.monotonic()
         self._sampler: Any = None
@@ -166,7 +167,7 @@ class TrackingService:
             parent_id: Parent run for a nested run.
             system_metrics: Sample ``system/…`` metrics (default: the settings' choice).
         """
-        exp = self._resolve_experiment(experiment)
+        experiment_id = self._resolve_experiment(experiment)
         all_tags = {"mw.user": self._user}
         env_digest = None
         if self.settings.capture_environment:
@@ -175,17 +176,15 @@ class TrackingService:
                 if self._source_tags is not None:
                     all_tags.update(self._source_tags)
         all_tags.update(tags or {})
-        run = self.store.create_run(
-            exp.id,
-            name=name,
-            tags=all_tags,
-            parent_id=parent_id,
-            user=self._user,
-            host=self._host,
-            pid=self._pid,
-            pid_start=self._pid_start,
-            environment_digest=env_digest,
-        )
+        try:
+            run = self._create_run(experiment_id, name, all_tags, parent_id, env_digest)
+        except NotFound as exc:
+            if "experiment_id" not in exc.details:
+                raise
+            # The cached experiment was removed behind our back: resolve it again once.
+            self._experiment_ids.clear()
+            experiment_id = self._resolve_experiment(experiment)
+            run = self._create_run(experiment_id, name, all_tags, parent_id, env_digest)
         sample = self.settings.system_metrics if system_metrics is None else system_metrics
         with self._live_lock:
             self._live[run.id] = _LiveRun(run.id, sample)
@@ -193,20 +192,44 @@ class TrackingService:
             self._capture_environment_later(run.id)
         return run
 
-    def _resolve_experiment(self, experiment: str | None) -> Experiment:
-        if experiment is None:
-            return self.get_or_create_experiment(DEFAULT_EXPERIMENT)
-        try:
-            return self.store.get_experiment_by_name(experiment)
-        except NotFound:
-            pass
-        try:
-            return self.store.get_experiment(experiment)
-        except NotFound:
-            return self.get_or_create_experiment(experiment)
+    def _create_run(
+        self,
+        experiment_id: str,
+        name: str | None,
+        tags: dict[str, str],
+        parent_id: str | None,
+        env_digest: str | None,
+    ) -> Run:
+        return self.store.create_run(
+            experiment_id,
+            name=name,
+            tags=tags,
+            parent_id=parent_id,
+            user=self._user,
+            host=self._host,
+            pid=self._pid,
+            pid_start=self._pid_start,
+            environment_digest=env_digest,
+        )
 
-    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> Run:
-        """Flush the run's metrics and give it a terminal status."""
+    def _resolve_experiment(self, experiment: str | None) -> str:
+        """Return the id of the named (or id-given) experiment, creating it by name if needed."""
+        name = DEFAULT_EXPERIMENT if experiment is None else experiment
+        cached = self._experiment_ids.get(name)
+        if cached is not None:
+            return cached
+        try:
+            exp = self.store.get_experiment_by_name(name)
+        except NotFound:
+            try:
+                exp = self.store.get_experiment(name)
+            except NotFound:
+                exp = self.get_or_create_experiment(name)
+        self._experiment_ids[name] = exp.id
+        return exp.id
+
+    def end_run(self, run_id: str, status: RunStatus | str = RunStatus.FINISHED) -> RunStatus:
+        """Flush queued metrics and give the run a terminal status, in one transaction."""
         try:
             final = RunStatus(status)
         except ValueError:
@@ -216,10 +239,11 @@ class TrackingService:
         if not final.is_terminal:
             raise InvalidInput("end_run needs a terminal status: FINISHED, FAILED or KILLED")
         self._wait_for_environment(run_id)
-        self.flush()
+        end_time = now_ms()
+        self._buffer.flush_with(lambda points: self.store.end_run(run_id, final, end_time, points))
         with self._live_lock:
             self._live.pop(run_id, None)
-        return self.store.set_run_status(run_id, final)
+        return final
 
     # -- logging ---------------------------------------------------------------------------
     def log_metric(
@@ -254,7 +278,7 @@ class TrackingService:
                 live.next_step[key] = step + 1
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
-        self._buffer.append(MetricPoint(run_id, key, value, step, timestamp))
+        self._buffer.append((run_id, key, value, step, timestamp))
 
     def log_metrics(
         self, run_id: str, values: Mapping[str, float], step: int | None = None
@@ -388,8 +412,8 @@ class TrackingService:
             return  # the first call only primes the CPU counters
         values = self._sampler.sample()
         ts = now_ms()
-        points = [
-            MetricPoint(run.id, key, value, run.sample_step, ts)
+        points: list[MetricPoint] = [
+            (run.id, key, value, run.sample_step, ts)
             for run in runs
             for key, value in values.items()
         ]

@@ -9,16 +9,34 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from modelward.entities import Blob
+from modelward.errors import InvalidInput
+from modelward.store.artifacts.streams import CHUNK_SIZE, write_atomically
 
-__all__ = ["CHUNK_SIZE", "ArtifactStore", "sha256_file"]
+__all__ = ["CHUNK_SIZE", "ArtifactStore", "check_digest", "sha256_file"]
 
-#: Bytes read or written at a time when streaming.
-CHUNK_SIZE = 1024 * 1024
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def check_digest(digest: Any) -> str:
+    """Return ``digest`` if it is a sha256 hex digest (64 lower-case hex digits).
+
+    Backends build file names and object keys from digests, so nothing else may pass.
+
+    Raises:
+        InvalidInput: For anything else.
+    """
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise InvalidInput(
+            f"{digest!r} is not a sha256 digest; a blob is named by 64 lower-case hex digits",
+            details={"digest": str(digest)[:100]},
+        )
+    return digest
 
 
 def sha256_file(path: Path) -> Blob:
@@ -36,7 +54,12 @@ class ArtifactStore(abc.ABC):
     """Where artifact bytes live. Implementations: local disk, S3.
 
     Every method streams: no implementation may hold a whole blob in memory (except
-    :meth:`get_bytes`, which callers use only for small blobs).
+    :meth:`get_bytes`, which callers use only for small blobs). Every method taking a digest
+    rejects anything but 64 lower-case hex digits (:func:`check_digest`) with
+    :class:`~modelward.errors.InvalidInput`. Implementations must be safe to use from several
+    threads and processes at once: storing the same content twice concurrently yields one blob.
+
+    :mod:`modelward.testing.artifact_store_contract` is the test suite every backend passes.
     """
 
     uri: str
@@ -69,12 +92,15 @@ class ArtifactStore(abc.ABC):
         with self.open(digest, verify=verify) as f:
             return f.read()
 
-    @abc.abstractmethod
     def download(self, digest: str, dest: Path, *, verify: bool = True) -> Path:
         """Write a blob to ``dest`` and return ``dest``.
 
-        Streamed and atomic: a failed or corrupt download leaves no file behind.
+        Streamed into a temporary file next to ``dest``, then renamed: a failed or corrupt
+        download leaves no file (and an existing ``dest`` untouched). Backends may override
+        this with something faster, keeping those guarantees.
         """
+        with self.open(digest, verify=verify) as reader:
+            return write_atomically(reader, dest)
 
     @abc.abstractmethod
     def exists(self, digest: str) -> bool:

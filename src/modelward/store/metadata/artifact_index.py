@@ -30,5 +30,13 @@ class ArtifactIndexStore(abc.ABC):
         """Remove the entries of a scope under ``prefix``; return how many were removed."""
 
     @abc.abstractmethod
+    def delete_artifact_entry(self, scope: str, path: str) -> bool:
+        """Remove the entry at exactly ``path``; return whether there was one.
+
+        Unlike :meth:`delete_artifact_entries`, other paths sharing the prefix (``a.txt.bak``
+        for ``a.txt``) are kept.
+        """
+
+    @abc.abstractmethod
     def blob_referenced(self, digest: str) -> bool:
         """Whether any entry still names this blob (used before deleting a blob)."""

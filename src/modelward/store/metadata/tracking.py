@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from modelward.entities import Experiment, Metric, Page, Run, RunStatus
 
 __all__ = ["MetricPoint", "TrackingStore"]
 
-
-class MetricPoint(NamedTuple):
-    """One metric point on its way to the store (a plain tuple, for speed)."""
-
-    run_id: str
-    key: str
-    value: float
-    step: int
-    timestamp: int
+#: One metric point on its way to the store: ``(run_id, key, value, step, timestamp_ms)``.
+#: A plain tuple, because building it is on the hot path of ``log_metric``.
+MetricPoint = tuple[str, str, float, int, int]
 
 
 class TrackingStore(abc.ABC):
@@ -78,6 +72,16 @@ class TrackingStore(abc.ABC):
     @abc.abstractmethod
     def set_run_status(self, run_id: str, status: RunStatus, end_time: int | None = None) -> Run:
         """Set a run's status; a terminal status records ``end_time`` (default: now)."""
+
+    @abc.abstractmethod
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        points: Sequence[MetricPoint] = (),
+    ) -> None:
+        """Write the last metric points (of any runs) and end ``run_id``, in one transaction."""
 
     @abc.abstractmethod
     def heartbeat(self, run_ids: Sequence[str], at: int) -> None:

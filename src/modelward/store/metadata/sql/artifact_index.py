@@ -89,6 +89,14 @@ class SqlArtifactIndexStore(ArtifactIndexStore):
         with self._db.write() as conn:
             return int(conn.execute(stmt).rowcount or 0)
 
+    def delete_artifact_entry(self, scope: str, path: str) -> bool:
+        """Remove the entry at exactly ``path``; return whether there was one."""
+        stmt = artifact_entries.delete().where(
+            artifact_entries.c.scope == scope, artifact_entries.c.path == path
+        )
+        with self._db.write() as conn:
+            return bool(conn.execute(stmt).rowcount)
+
     def blob_referenced(self, digest: str) -> bool:
         with self._db.read() as conn:
             return (

@@ -118,6 +118,11 @@ class Database:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
+    def placeholders(self, n: int) -> str:
+        """``n`` positional bind markers in the driver's paramstyle (for bulk inserts)."""
+        marker = "?" if self.is_sqlite else "%s"
+        return ", ".join([marker] * n)
+
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A short write transaction (``BEGIN IMMEDIATE`` on SQLite); commits on success."""

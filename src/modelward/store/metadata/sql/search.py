@@ -157,6 +157,9 @@ def _order_columns(order: Sequence[OrderKey], joins: _Joins) -> list[ColumnEleme
             nullable = key.key in {"end_time", "parent_id", "user"}
         else:
             alias = joins.inner.get((key.entity, key.key))
+            # An inner join exists only for a comparison filter, which excludes NULL (NaN), so
+            # the "missing last" term is needed only for outer joins; leaving it out lets the
+            # planner read the (key, value) index in order and stop after one page.
             nullable = alias is None
             if alias is None:
                 alias = joins.alias(key.entity)
@@ -164,7 +167,7 @@ def _order_columns(order: Sequence[OrderKey], joins: _Joins) -> list[ColumnEleme
                     (alias, sa.and_(alias.c.run_id == runs.c.id, alias.c.key == key.key), True)
                 )
             column = alias.c.value
-        if nullable or key.entity == "metric":
+        if nullable:
             # Missing values (and NaN metrics, stored as NULL) sort last in both directions.
             columns.append(sa.case((column.is_(None), 1), else_=0))
         columns.append(column.desc() if key.descending else column.asc())

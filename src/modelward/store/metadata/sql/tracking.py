@@ -30,6 +30,23 @@ __all__ = ["SqlTrackingStore"]
 
 _NAN = float("nan")
 
+# Hot paths use prebuilt textual statements: building a Core statement per call costs ~3x the
+# SQL itself. Identifiers are quoted because "user" is reserved in PostgreSQL.
+_EXPERIMENT_STAGE = sa.text("SELECT lifecycle_stage FROM experiments WHERE id = :id")
+_RUN_STAGE = sa.text("SELECT lifecycle_stage FROM runs WHERE id = :id")
+_INSERT_RUN = sa.text(
+    'INSERT INTO runs (id, experiment_id, name, status, start_time, parent_id, "user", '
+    "lifecycle_stage, host, pid, pid_start, heartbeat_at, environment_digest) VALUES "
+    "(:id, :experiment_id, :name, 'RUNNING', :start_time, :parent_id, :user, 'active', "
+    ":host, :pid, :pid_start, :start_time, :environment_digest)"
+)
+_INSERT_TAG = sa.text('INSERT INTO tags (run_id, "key", value) VALUES (:run_id, :key, :value)')
+_INSERT_PARAM = sa.text('INSERT INTO params (run_id, "key", value) VALUES (:run_id, :key, :value)')
+_SELECT_PARAMS = sa.text(
+    'SELECT "key", value FROM params WHERE run_id = :run_id AND "key" IN :keys'
+).bindparams(sa.bindparam("keys", expanding=True))
+_END_RUN = sa.text("UPDATE runs SET status = :status, end_time = :end_time WHERE id = :id")
+
 
 def _new_id() -> str:
     return uuid.uuid4().hex
@@ -244,37 +261,41 @@ class SqlTrackingStore(TrackingStore):
         }
         start = start_time if start_time is not None else now_ms()
         with self._db.write() as conn:
-            exp = conn.execute(
-                sa.select(experiments.c.lifecycle_stage).where(experiments.c.id == experiment_id)
-            ).first()
+            exp = conn.execute(_EXPERIMENT_STAGE, {"id": experiment_id}).first()
             if exp is None:
-                raise NotFound(f"experiment {experiment_id!r} does not exist")
+                raise NotFound(
+                    f"experiment {experiment_id!r} does not exist",
+                    details={"experiment_id": experiment_id},
+                )
             if exp.lifecycle_stage != "active":
                 raise Conflict(
                     f"experiment {experiment_id!r} is deleted; runs cannot be added to it"
                 )
-            if parent_id is not None:
-                self._run_row(conn, parent_id)
-            conn.execute(
-                runs.insert().values(
-                    id=run_id,
-                    experiment_id=experiment_id,
-                    name=name,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start,
-                    parent_id=parent_id,
-                    user=user,
-                    lifecycle_stage="active",
-                    host=host,
-                    pid=pid,
-                    pid_start=pid_start,
-                    heartbeat_at=start,
-                    environment_digest=environment_digest,
+            if (
+                parent_id is not None
+                and conn.execute(_RUN_STAGE, {"id": parent_id}).first() is None
+            ):
+                raise NotFound(
+                    f"parent run {parent_id!r} does not exist", details={"run_id": parent_id}
                 )
+            conn.execute(
+                _INSERT_RUN,
+                {
+                    "id": run_id,
+                    "experiment_id": experiment_id,
+                    "name": name,
+                    "start_time": start,
+                    "parent_id": parent_id,
+                    "user": user,
+                    "host": host,
+                    "pid": pid,
+                    "pid_start": pid_start,
+                    "environment_digest": environment_digest,
+                },
             )
             if tag_map:
                 conn.execute(
-                    run_tags.insert(),
+                    _INSERT_TAG,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()],
                 )
         return Run(
@@ -368,6 +389,17 @@ class SqlTrackingStore(TrackingStore):
     def restore_run(self, run_id: str) -> None:
         self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
 
+    def _require_active(self, conn: Connection, run_id: str) -> None:
+        row = conn.execute(_RUN_STAGE, {"id": run_id}).first()
+        if row is None:
+            raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
+        if row.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise Conflict(
+                f"run {run_id!r} is deleted; restore it (modelward runs restore) "
+                "before logging to it",
+                details={"run_id": run_id},
+            )
+
     def log_params(self, run_id: str, params_: Mapping[str, str]) -> None:
         values = {
             check_key(k, "param key"): check_value(v, f"param {k!r}") for k, v in params_.items()
@@ -375,14 +407,10 @@ class SqlTrackingStore(TrackingStore):
         if not values:
             return
         with self._db.write() as conn:
-            self._require_active_run(conn, run_id)
+            self._require_active(conn, run_id)
             existing = {
                 r.key: r.value
-                for r in conn.execute(
-                    sa.select(run_params.c.key, run_params.c.value).where(
-                        run_params.c.run_id == run_id, run_params.c.key.in_(list(values))
-                    )
-                )
+                for r in conn.execute(_SELECT_PARAMS, {"run_id": run_id, "keys": list(values)})
             }
             clashes = {
                 k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v
@@ -391,9 +419,8 @@ class SqlTrackingStore(TrackingStore):
                 key, (old, new) = next(iter(clashes.items()))
                 raise Conflict(
                     f"param {key!r} of run {run_id} is already {_short(old)}; "
-                    "params are immutable, "
-                    f"so it cannot become {_short(new)} (use a new key, or a tag or metric for "
-                    "values that change)",
+                    f"params are immutable, so it cannot become {_short(new)} (use a new key, "
+                    "or a tag or metric for values that change)",
                     details={"run_id": run_id, "keys": sorted(clashes)},
                 )
             new_rows = [
@@ -402,7 +429,7 @@ class SqlTrackingStore(TrackingStore):
                 if k not in existing
             ]
             if new_rows:
-                conn.execute(run_params.insert(), new_rows)
+                conn.execute(_INSERT_PARAM, new_rows)
 
     def set_tags(self, run_id: str, tags_: Mapping[str, str]) -> None:
         values = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags_.items()}
@@ -427,66 +454,85 @@ class SqlTrackingStore(TrackingStore):
             if not result.rowcount:
                 raise NotFound(f"run {run_id!r} has no tag {key!r}")
 
-    def log_metrics(self, points: Sequence[MetricPoint]) -> None:
-        if not points:
-            return
+    def _write_points(self, conn: Connection, points: Sequence[MetricPoint]) -> None:
+        """Append points and raise each (run, key)'s latest value, in the caller's transaction."""
         rows = []
-        latest: dict[tuple[str, str], MetricPoint] = {}
-        for p in points:
-            rows.append(
-                {
-                    "run_id": p[0],
-                    "key": p[1],
-                    "step": p[3],
-                    "timestamp": p[4],
-                    "value": _db_float(p[2]),
-                }
-            )
-            k = (p[0], p[1])
+        latest: dict[tuple[str, str], tuple[str, str, int, int, float | None]] = {}
+        for run_id, key, value, step, ts in points:
+            row = (run_id, key, step, ts, None if value != value else value)
+            rows.append(row)
+            k = (run_id, key)
             cur = latest.get(k)
-            if cur is None or (p[3], p[4]) >= (cur[3], cur[4]):
-                latest[k] = p
-        run_ids = {p[0] for p in points}
-        with self._db.write() as conn:
+            if cur is None or (step, ts) >= (cur[2], cur[3]):
+                latest[k] = row
+        # Only bind markers are interpolated below (no data): values travel as parameters.
+        marks = self._db.placeholders(5)
+        conn.exec_driver_sql(
+            f'INSERT INTO metrics (run_id, "key", step, "timestamp", value) VALUES ({marks})',  # noqa: S608
+            rows,
+        )
+        conn.exec_driver_sql(
+            'INSERT INTO latest_metrics (run_id, "key", step, "timestamp", value) '  # noqa: S608
+            f'VALUES ({marks}) ON CONFLICT (run_id, "key") DO UPDATE SET '
+            'step = excluded.step, "timestamp" = excluded."timestamp", value = excluded.value '
+            "WHERE excluded.step > latest_metrics.step OR (excluded.step = latest_metrics.step "
+            'AND excluded."timestamp" >= latest_metrics."timestamp")',
+            list(latest.values()),
+        )
+
+    def _missing_runs(self, run_ids: set[str]) -> set[str]:
+        with self._db.read() as conn:
             found = {
                 r.id for r in conn.execute(sa.select(runs.c.id).where(runs.c.id.in_(list(run_ids))))
             }
-            missing = run_ids - found
-            if missing:
-                raise NotFound(
-                    f"cannot log metrics to unknown run {sorted(missing)[0]!r}",
-                    details={"run_ids": sorted(missing)},
+        return run_ids - found
+
+    def _unknown_runs_error(self, points: Sequence[MetricPoint]) -> NotFound | None:
+        missing = self._missing_runs({p[0] for p in points})
+        if not missing:
+            return None
+        return NotFound(
+            f"cannot log metrics to unknown run {sorted(missing)[0]!r}",
+            details={"run_ids": sorted(missing)},
+        )
+
+    def log_metrics(self, points: Sequence[MetricPoint]) -> None:
+        if not points:
+            return
+        try:
+            with self._db.write() as conn:
+                self._write_points(conn, points)
+        except Conflict:
+            # A foreign-key failure: name the runs that do not exist.
+            error = self._unknown_runs_error(points)
+            if error is not None:
+                raise error from None
+            raise
+
+    def end_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        end_time: int,
+        points: Sequence[MetricPoint] = (),
+    ) -> None:
+        status = RunStatus(status)
+        if not status.is_terminal:
+            raise InvalidInput("end_run needs a terminal status: FINISHED, FAILED or KILLED")
+        try:
+            with self._db.write() as conn:
+                if points:
+                    self._write_points(conn, points)
+                result = conn.execute(
+                    _END_RUN, {"status": status.value, "end_time": end_time, "id": run_id}
                 )
-            conn.execute(metrics.insert(), rows)
-            stmt = self._upsert(latest_metrics)
-            newer = sa.or_(
-                stmt.excluded.step > latest_metrics.c.step,
-                sa.and_(
-                    stmt.excluded.step == latest_metrics.c.step,
-                    stmt.excluded.timestamp >= latest_metrics.c.timestamp,
-                ),
-            )
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["run_id", "key"],
-                    set_={
-                        "step": stmt.excluded.step,
-                        "timestamp": stmt.excluded.timestamp,
-                        "value": stmt.excluded.value,
-                    },
-                    where=newer,
-                ),
-                [
-                    {
-                        "run_id": p[0],
-                        "key": p[1],
-                        "step": p[3],
-                        "timestamp": p[4],
-                        "value": _db_float(p[2]),
-                    }
-                    for p in latest.values()
-                ],
-            )
+                if not result.rowcount:
+                    raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
+        except Conflict:
+            error = self._unknown_runs_error(points)
+            if error is not None:
+                raise error from None
+            raise
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         with self._db.read() as conn:
