@@ -132,7 +132,7 @@ _LAZY: dict[str, str] = {
     "EnvironmentMismatchWarning": "modelward.models",
     "Predictor": "modelward.models",
     "PythonModel": "modelward.models",
-    **{name: "modelward.models.fluent" for name in _MODEL_FUNCTIONS},
+    **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
     **{
         name: "modelward.fluent"
         for name in __all__

@@ -70,8 +70,6 @@ class Client:
     def artifacts(self) -> ArtifactService:
         """Logical artifact paths (per run, dataset, model) over the blob store."""
         from modelward.artifacts import ArtifactService
-    from modelward.models.service import ModelService
-    from modelward.registry.service import RegistryService
 
         return ArtifactService(self.store, self.blobs)
 

@@ -98,7 +98,9 @@ def compare_environments(
         if was is None:
             continue
         if now is None:
-            problems.append(f"{name} {was} when saved, not installed now (pip install {name}=={was})")
+            problems.append(
+                f"{name} {was} when saved, not installed now (pip install {name}=={was})"
+            )
         elif _minor(was) != _minor(now):
             problems.append(f"{name} {was} when saved, {now} now (pip install {name}=={was})")
     if saved.get("machine") and current.get("machine") and saved["machine"] != current["machine"]:

@@ -130,7 +130,9 @@ def verify_directory(root: Path, manifest: ModelManifest) -> None:
             continue
         digest, size = sha256_path(path)
         if digest != info.get("sha256") or size != info.get("size"):
-            problems.append(f"{rel} changed (sha256 {digest[:12]}…, expected {str(info.get('sha256'))[:12]}…)")
+            problems.append(
+                f"{rel} changed (sha256 {digest[:12]}…, expected {str(info.get('sha256'))[:12]}…)"
+            )
     problems.extend(f"{rel} is not listed in the manifest" for rel in present if rel not in listed)
     if problems:
         raise IntegrityError(

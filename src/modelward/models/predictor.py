@@ -84,7 +84,7 @@ class Predictor:
 
     @property
     def backend(self) -> str:
-        """What runs predictions: ``sklearn``, ``onnxruntime``, ``torch``, ``python``, ``pickle``."""
+        """What runs predictions: sklearn, onnxruntime, torch, python or pickle."""
         return self._backend.name
 
     @property
@@ -178,7 +178,9 @@ class Predictor:
         return np.concatenate(parts, axis=0)
 
     def __repr__(self) -> str:
-        return f"Predictor(source={self.source!r}, flavor={self.flavor!r}, backend={self.backend!r})"
+        return (
+            f"Predictor(source={self.source!r}, flavor={self.flavor!r}, backend={self.backend!r})"
+        )
 
 
 def _raw(data: Any) -> Any:

@@ -222,7 +222,7 @@ class ModelService:
         name = check_model_path(name)
         run = self.store.get_run(run_id)
         scope = f"runs/{run_id}"
-        if self.artifacts.list(scope, name + "/"):
+        if self.artifacts.list(scope, name):
             raise AlreadyExists(
                 f"run {run_id} already has a model at {name!r}; choose another name",
                 details={"run_id": run_id, "name": name},
@@ -299,7 +299,7 @@ class ModelService:
         try:
             data: bytes = self.artifacts.read_bytes(scope, f"{path}/{mf.MANIFEST_FILE}")
         except NotFound:
-            if self.artifacts.list(scope, path + "/"):
+            if self.artifacts.list(scope, path):
                 raise NotFound(
                     f"{where} has files but no {mf.MANIFEST_FILE}: it is not a modelward model "
                     "or its manifest was lost; log the model again",
@@ -319,7 +319,7 @@ class ModelService:
             manifest = mf.read_manifest(ref.path)
             mf.verify_directory(ref.path, manifest)
             return ref.path, manifest
-        manifest, digest = self.read_manifest(ref)
+        manifest, digest = self.read_manifest(str(ref))
         scope, path, _ = self._locate(ref)
         final = self.cache_dir / digest
         if final.is_dir():
@@ -342,11 +342,16 @@ class ModelService:
             for rel, info in manifest.files.items():
                 target = staging / rel
                 if not target.resolve().is_relative_to(staging.resolve()):
-                    raise IntegrityError(f"the manifest of {where} names a file outside the model: {rel!r}")
+                    raise IntegrityError(
+                        f"the manifest of {where} names a file outside the model: {rel!r}"
+                    )
                 target.parent.mkdir(parents=True, exist_ok=True)
                 h = hashlib.sha256()
                 try:
-                    with self.artifacts.open(scope, f"{path}/{rel}") as src, target.open("wb") as dst:
+                    with (
+                        self.artifacts.open(scope, f"{path}/{rel}") as src,
+                        target.open("wb") as dst,
+                    ):
                         while chunk := src.read(_CHUNK):
                             h.update(chunk)
                             dst.write(chunk)

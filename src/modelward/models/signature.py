@@ -114,7 +114,7 @@ class Table:
     :meth:`column`); conversions are made once and cached.
     """
 
-    __slots__ = ("_array", "_columns", "_frame", "names", "n_rows")
+    __slots__ = ("_array", "_columns", "_frame", "n_rows", "names")
 
     def __init__(
         self,
@@ -279,7 +279,10 @@ def _from_2d(arr: np.ndarray, signature: ModelSignature) -> Table:
         return Table(names, array=_cast_numeric(names[0], arr, specs[0].dtype))
     return Table(
         names,
-        columns=[_check_column(n, arr[:, i], s) for i, (n, s) in enumerate(zip(names, specs))],
+        columns=[
+            _check_column(n, arr[:, i], s)
+            for i, (n, s) in enumerate(zip(names, specs, strict=True))
+        ],
     )
 
 
@@ -379,8 +382,7 @@ def _from_records(records: Sequence[Any], signature: ModelSignature) -> Table:
 
 def _missing(missing: list[str], names: list[str]) -> SchemaViolation:
     return SchemaViolation(
-        f"missing column(s) {', '.join(map(repr, missing))}; the model takes "
-        f"{', '.join(names)}",
+        f"missing column(s) {', '.join(map(repr, missing))}; the model takes {', '.join(names)}",
         details={"missing": missing, "expected": names},
     )
 

@@ -1,4 +1,6 @@
-"""Model URIs: ``runs:/RUN_ID/PATH``, ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``,
+"""Model URIs and their parsing.
+
+``runs:/RUN_ID/PATH``, ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``,
 ``models:/NAME/latest`` and local paths.
 """
 

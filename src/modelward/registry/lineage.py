@@ -68,9 +68,8 @@ def _datasets_section(datasets: Any, run_id: str | None, manifest: Any) -> dict[
         return {"inputs": [], "note": "the version has no source run"}
     if datasets is None or not hasattr(datasets, "run_inputs"):
         recorded = list(getattr(manifest, "datasets", []) or [])
-        note = (
-            "dataset lineage is unavailable here (no datasets service)"
-            + ("; showing the datasets recorded in the model manifest" if recorded else "")
+        note = "dataset lineage is unavailable here (no datasets service)" + (
+            "; showing the datasets recorded in the model manifest" if recorded else ""
         )
         return {"inputs": recorded, "note": note}
     inputs: list[dict[str, Any]] = []

@@ -90,8 +90,9 @@ class RegistryService:
         tags: Mapping[str, Any] | None = None,
         alias: str | None = None,
     ) -> ModelVersion:
-        """Register the model at ``source`` (``runs:/RUN_ID/PATH`` or ``RUN_ID/PATH``) as the
-        next version of ``name`` (created if missing).
+        """Register a logged model as the next version of ``name`` (created if missing).
+
+        ``source`` is ``runs:/RUN_ID/PATH`` or ``RUN_ID/PATH``.
 
         Args:
             source: Where the logged model is.
@@ -218,4 +219,3 @@ def _number(version: Any) -> int:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidInput(f"a model version is a positive integer, not {version!r}")
     return version
-

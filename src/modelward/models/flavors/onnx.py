@@ -13,7 +13,7 @@ import numpy as np
 
 from modelward.entities.models import ColumnSpec, ModelManifest, ModelSignature, SignatureKind
 from modelward.errors import InvalidInput, require
-from modelward.models.flavors import Backend, LoadOptions, SaveRequest, Saved, requirements
+from modelward.models.flavors import Backend, LoadOptions, Saved, SaveRequest, requirements
 
 __all__ = ["load", "save", "signature_from_session"]
 

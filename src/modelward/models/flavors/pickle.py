@@ -12,7 +12,7 @@ from typing import Any
 
 from modelward.entities.models import ModelManifest
 from modelward.errors import UnsafeModel, require
-from modelward.models.flavors import Backend, LoadOptions, SaveRequest, Saved, requirements
+from modelward.models.flavors import Backend, LoadOptions, Saved, SaveRequest, requirements
 from modelward.models.signature import infer_signature
 
 __all__ = ["load", "save"]
@@ -62,5 +62,7 @@ def load(path: Path, manifest: ModelManifest, options: LoadOptions) -> Backend:
     model = joblib.load(path / str(manifest.flavor_options.get("file", MODEL_FILE)))
     from modelward.models.flavors.sklearn import native_backend
 
-    backend = native_backend(model, str(manifest.flavor_options.get("input_format", "array")), "pickle")
+    backend = native_backend(
+        model, str(manifest.flavor_options.get("input_format", "array")), "pickle"
+    )
     return backend

@@ -25,7 +25,7 @@ from typing import Any
 
 from modelward.entities.models import ModelManifest
 from modelward.errors import InvalidInput, NotFound, UnsafeModel
-from modelward.models.flavors import Backend, LoadOptions, SaveRequest, Saved, requirements
+from modelward.models.flavors import Backend, LoadOptions, Saved, SaveRequest, requirements
 from modelward.models.signature import Table, infer_signature
 
 __all__ = ["PythonModel", "load", "save"]
@@ -147,9 +147,7 @@ def load(path: Path, manifest: ModelManifest, options: LoadOptions) -> Backend:
     """Import the class (see the module's trust rule), build it and call ``load_context``."""
     opts = manifest.flavor_options
     code = opts.get("code")
-    cls = _import_class(
-        str(opts["class"]), path / str(code) if code else None, options.trust
-    )
+    cls = _import_class(str(opts["class"]), path / str(code) if code else None, options.trust)
     if not (isinstance(cls, type) and issubclass(cls, PythonModel)):
         raise InvalidInput(f"{opts['class']} is not a modelward.models.PythonModel subclass")
     instance = cls(**dict(opts.get("init_kwargs") or {}))

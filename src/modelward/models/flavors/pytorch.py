@@ -19,7 +19,7 @@ import numpy as np
 
 from modelward.entities.models import ModelManifest, SignatureKind
 from modelward.errors import InvalidInput, MissingDependency, NotFound, require
-from modelward.models.flavors import Backend, LoadOptions, SaveRequest, Saved, requirements
+from modelward.models.flavors import Backend, LoadOptions, Saved, SaveRequest, requirements
 from modelward.models.signature import infer_signature
 
 __all__ = ["import_class", "load", "save"]
@@ -41,9 +41,10 @@ def _torch() -> Any:
 
 def _class_path(cls: type) -> str:
     if cls.__module__ == "__main__" or "<locals>" in cls.__qualname__:
+        where = "a function" if "<locals>" in cls.__qualname__ else "the main script"
         raise InvalidInput(
-            f"{cls.__qualname__} is defined in {'a function' if '<locals>' in cls.__qualname__ else 'the main script'}"
-            " and cannot be imported when the model is loaded; move the class into a module"
+            f"{cls.__qualname__} is defined in {where} and cannot be imported when the model "
+            "is loaded; move the class into a module"
         )
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -126,7 +127,9 @@ def load(path: Path, manifest: ModelManifest, options: LoadOptions) -> Backend:
     """Import the class, build it, load the weights (on CPU, or CUDA when available)."""
     torch = _torch()
     safetensors_torch = require("safetensors.torch", "torch")
-    arch = json.loads((path / str(manifest.flavor_options.get("architecture", ARCH_FILE))).read_text())
+    arch = json.loads(
+        (path / str(manifest.flavor_options.get("architecture", ARCH_FILE))).read_text()
+    )
     cls = import_class(str(arch["class"]))
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         raise InvalidInput(f"{arch['class']} is not a torch.nn.Module subclass")

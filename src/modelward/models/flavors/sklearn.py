@@ -20,7 +20,7 @@ import numpy as np
 
 from modelward.entities.models import ModelManifest, ModelSignature, SignatureKind
 from modelward.errors import InvalidInput, UnsafeModel, require
-from modelward.models.flavors import Backend, LoadOptions, SaveRequest, Saved, requirements
+from modelward.models.flavors import Backend, LoadOptions, Saved, SaveRequest, requirements
 from modelward.models.signature import Table, infer_signature
 
 __all__ = ["TRUSTED_TYPES", "load", "native_backend", "save"]
@@ -87,7 +87,11 @@ def save(model: Any, path: Path, request: SaveRequest) -> Saved:
         signature = infer_signature(request.input_example, output)
     if signature is not None and signature.kind is not SignatureKind.COLUMNS:
         raise InvalidInput("a scikit-learn model takes a columns signature, not tensors")
-    if signature is not None and hasattr(model, "predict_proba") and request.input_example is not None:
+    if (
+        signature is not None
+        and hasattr(model, "predict_proba")
+        and request.input_example is not None
+    ):
         signature = _with_proba_output(model, request.input_example, signature)
     file = path / MODEL_FILE
     sio.dump(model, file)

@@ -1,5 +1,6 @@
-"""ONNX export of scikit-learn models (skl2onnx) with a recorded parity check, and the
-ONNX Runtime backend that serves them (~50x faster per row than scikit-learn's predict).
+"""ONNX export of scikit-learn models (skl2onnx), with a recorded parity check.
+
+The ONNX Runtime backend here serves the export (~50x faster per row than scikit-learn).
 
 A model whose inputs are all numeric and that does not select columns by name becomes one
 float tensor input ``X`` (rows x columns); otherwise each column is its own ``[N, 1]`` input
@@ -47,9 +48,8 @@ def _selects_by_name(model: Any) -> bool:
         if isinstance(item, ColumnTransformer):
             return True
         for attr in ("steps", "transformers", "transformer_list"):
-            for entry in getattr(item, attr, None) or ():
-                if isinstance(entry, tuple) and len(entry) >= 2:
-                    stack.append(entry[1])
+            entries = getattr(item, attr, None) or ()
+            stack.extend(e[1] for e in entries if isinstance(e, tuple) and len(e) >= 2)
     return False
 
 

@@ -43,9 +43,7 @@ class RegistryStore(abc.ABC):
         """Change a model's description."""
 
     @abc.abstractmethod
-    def set_registered_model_tags(
-        self, name: str, tags: Mapping[str, str], *, actor: str
-    ) -> None:
+    def set_registered_model_tags(self, name: str, tags: Mapping[str, str], *, actor: str) -> None:
         """Set (or overwrite) tags on a model."""
 
     @abc.abstractmethod
@@ -146,7 +144,7 @@ _NAME_FORBIDDEN = set("/@:\\")
 
 
 def check_model_name(name: object) -> str:
-    """Return ``name`` if it can name a registered model, else raise InvalidInput.
+    r"""Return ``name`` if it can name a registered model, else raise InvalidInput.
 
     Model names appear in URIs (``models:/NAME@ALIAS``), so ``/``, ``@``, ``:`` and ``\\``
     are refused.

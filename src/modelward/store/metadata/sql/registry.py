@@ -35,9 +35,7 @@ __all__ = ["SqlRegistryStore"]
 
 
 def _tags(tags: Mapping[str, str] | None) -> dict[str, str]:
-    return {
-        check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()
-    }
+    return {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()}
 
 
 def _version_number(version: Any) -> int:
@@ -210,8 +208,9 @@ class SqlRegistryStore(RegistryStore):
                     latest_version=0,
                 )
                 .on_conflict_do_nothing(index_elements=["name"])
-            )
-            if not inserted.rowcount:
+                .returning(registered_models.c.name)
+            ).first()
+            if inserted is None:
                 raise AlreadyExists(
                     f"registered model {name!r} already exists; register a new version of it "
                     "instead (modelward models register RUN_ID/PATH NAME)",
@@ -263,9 +262,7 @@ class SqlRegistryStore(RegistryStore):
                 after={"description": description},
             )
 
-    def set_registered_model_tags(
-        self, name: str, tags: Mapping[str, str], *, actor: str
-    ) -> None:
+    def set_registered_model_tags(self, name: str, tags: Mapping[str, str], *, actor: str) -> None:
         tag_map = _tags(tags)
         with self._db.write() as conn:
             self._touch(conn, name)
@@ -363,8 +360,9 @@ class SqlRegistryStore(RegistryStore):
                         latest_version=0,
                     )
                     .on_conflict_do_nothing(index_elements=["name"])
-                )
-                if created.rowcount:
+                    .returning(registered_models.c.name)
+                ).first()
+                if created is not None:
                     self._audit(
                         conn, name, "create_model", actor, after={"description": "", "tags": {}}
                     )
@@ -599,7 +597,7 @@ class SqlRegistryStore(RegistryStore):
                     details={"model": name, "alias": alias, "current": current},
                 )
             if current == version:
-                return current
+                return int(current)
             stmt = self._insert(model_aliases).values(
                 model_name=name, alias=alias, version=version, updated_at=now_ms()
             )
