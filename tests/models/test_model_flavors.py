@@ -27,7 +27,8 @@ def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_
     assert m.flavor == "pytorch"
     assert set(m.files) == {"weights.safetensors", "architecture.json"}
     assert m.flavor_options["class"] == "mw_test_nets:TinyNet"
-    assert m.signature is not None and m.signature.inputs[0].shape == (-1, 4)
+    assert m.signature is not None
+    assert m.signature.inputs[0].shape == (-1, 4)
     predictor = client.models.load_model(logged.uri)
     assert predictor.backend == "torch"
     with torch.no_grad():
@@ -35,7 +36,8 @@ def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_
     np.testing.assert_allclose(predictor.predict(x.astype(np.float64)), expected, rtol=1e-6)
     np.testing.assert_allclose(predictor.predict_array(x), expected, rtol=1e-6)
     loaded = predictor.unwrap()
-    assert isinstance(loaded, TinyNet) and loaded.init_kwargs == {"n_in": 4, "hidden": 6}
+    assert isinstance(loaded, TinyNet)
+    assert loaded.init_kwargs == {"n_in": 4, "hidden": 6}
     with pytest.raises(Exception, match="size 4 on axis 1"):
         predictor.predict(np.ones((2, 3)))
 
@@ -74,8 +76,10 @@ def test_onnx_model_as_given(
     onx = to_onnx(reg, x[:1].astype(np.float32))
     logged = client.models.log_model(onx, "graph", run_id=run_id)
     m = logged.manifest
-    assert m.flavor == "onnx" and m.signature is not None
-    assert m.signature.kind.value == "tensor" and m.signature.inputs[0].dtype == "float32"
+    assert m.flavor == "onnx"
+    assert m.signature is not None
+    assert m.signature.kind.value == "tensor"
+    assert m.signature.inputs[0].dtype == "float32"
     predictor = client.models.load_model(logged.uri)
     out = predictor.predict(x)
     np.testing.assert_allclose(out.ravel(), reg.predict(x), atol=1e-4)
@@ -144,7 +148,9 @@ def test_python_model_with_shipped_code_needs_trust(
     assert predictor.predict(frame.head(3)).tolist() == [1, 1, 1]
 
 
-def test_python_model_whose_code_is_nowhere(client: Client, run_id: str, frame: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_python_model_whose_code_is_nowhere(
+    client: Client, run_id: str, frame: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     code = tmp_path / "gone_rule_91b2.py"
     code.write_text(
         "from modelward.models import PythonModel\n"
@@ -169,7 +175,7 @@ class _Opaque:
 
 
 def test_unknown_object_needs_unsafe_pickle(client: Client, run_id: str) -> None:
-    with pytest.raises(InvalidInput, match="no safe format.*unsafe_pickle=True"):
+    with pytest.raises(InvalidInput, match=r"no safe format.*unsafe_pickle=True"):
         client.models.log_model(_Opaque(), "opaque", run_id=run_id)
     with pytest.raises(InvalidInput, match="pass unsafe_pickle=True"):
         client.models.log_model(_Opaque(), "opaque", run_id=run_id, flavor="pickle")
@@ -181,8 +187,9 @@ def test_pickled_model_loads_only_with_trust(
     logged = client.models.log_model(
         pipeline, "pickled", run_id=run_id, input_example=frame.head(), unsafe_pickle=True
     )
-    assert logged.manifest.flavor == "pickle" and set(logged.manifest.files) == {"model.joblib"}
-    with pytest.raises(UnsafeModel, match="saved with pickle.*trust=True"):
+    assert logged.manifest.flavor == "pickle"
+    assert set(logged.manifest.files) == {"model.joblib"}
+    with pytest.raises(UnsafeModel, match=r"saved with pickle.*trust=True"):
         client.models.load_model(logged.uri)
     predictor = client.models.load_model(logged.uri, trust=True)
     np.testing.assert_array_equal(predictor.predict(frame), pipeline.predict(frame))

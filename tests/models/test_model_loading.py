@@ -92,13 +92,13 @@ def test_swapped_file_is_caught_by_the_manifest(client: Client, run_id: str, log
 
 def test_missing_file_is_caught(client: Client, run_id: str, logged: Any) -> None:
     client.store.delete_artifact_entries(f"runs/{run_id}", "model/model.skops")
-    with pytest.raises(IntegrityError, match="incomplete: model.skops"):
+    with pytest.raises(IntegrityError, match=r"incomplete: model.skops"):
         client.models.load_model(logged.uri)
 
 
 def test_missing_manifest(client: Client, run_id: str, logged: Any) -> None:
     client.store.delete_artifact_entries(f"runs/{run_id}", f"model/{MANIFEST_FILE}")
-    with pytest.raises(NotFound, match="has files but no modelward-model.json"):
+    with pytest.raises(NotFound, match=r"has files but no modelward-model.json"):
         client.models.load_model(logged.uri)
     with pytest.raises(NotFound, match="there is no model at"):
         client.models.load_model(f"runs:/{run_id}/nothing")
@@ -108,9 +108,7 @@ def test_manifest_changed_after_registration(client: Client, run_id: str, logged
     client.registry.register(logged.uri, "churn")
     doc = json.loads(client.artifacts.read_bytes(f"runs/{run_id}", f"model/{MANIFEST_FILE}"))
     doc["flavor_options"]["types_needing_trust"] = []
-    forged = client.artifacts.log_bytes(
-        f"runs/{run_id}", json.dumps(doc).encode(), "forged.json"
-    )
+    forged = client.artifacts.log_bytes(f"runs/{run_id}", json.dumps(doc).encode(), "forged.json")
     entry = _entry(client, run_id, f"model/{MANIFEST_FILE}")
     client.store.put_artifact_entries(
         [ArtifactEntry(entry.scope, entry.path, forged.digest, forged.size, entry.created_at)]
@@ -125,16 +123,16 @@ def test_local_directory_tampering(
     path = tmp_path / "m"
     client.models.save_model(pipeline, path, input_example=frame.head())
     (path / "extra.py").write_text("import os")
-    with pytest.raises(IntegrityError, match="extra.py is not listed"):
+    with pytest.raises(IntegrityError, match=r"extra.py is not listed"):
         client.models.load_model(path)
     (path / "extra.py").unlink()
     data = bytearray((path / "model.skops").read_bytes())
     data[-1] ^= 1
     (path / "model.skops").write_bytes(bytes(data))
-    with pytest.raises(IntegrityError, match="model.skops changed"):
+    with pytest.raises(IntegrityError, match=r"model.skops changed"):
         client.models.load_model(path)
     (path / "model.skops").unlink()
-    with pytest.raises(IntegrityError, match="model.skops is missing"):
+    with pytest.raises(IntegrityError, match=r"model.skops is missing"):
         client.models.load_model(path)
     (path / MANIFEST_FILE).unlink()
     with pytest.raises(NotFound, match="not a modelward model"):
@@ -172,7 +170,10 @@ def test_environment_difference_warns(
     doc["environment"]["packages"]["scikit-learn"] = "0.24.2"
     doc["environment"]["python"] = "3.8.10"
     (path / MANIFEST_FILE).write_text(json.dumps(doc))
-    with pytest.warns(EnvironmentMismatchWarning, match=r"Python 3.8.10 when saved.*scikit-learn 0.24.2 when saved"):
+    with pytest.warns(
+        EnvironmentMismatchWarning,
+        match=r"Python 3.8.10 when saved.*scikit-learn 0.24.2 when saved",
+    ):
         predictor = client.models.load_model(path)
     assert predictor.predict(frame.head(2)).shape == (2,)
 

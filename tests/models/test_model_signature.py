@@ -58,7 +58,8 @@ def test_frame_with_extra_columns_and_safe_casts(frame: Any) -> None:
 def test_records_and_dict_of_scalars_become_rows() -> None:
     records = [{"age": 30, "income": 1.0, "plan": "pro"}, {"age": 40, "income": 2, "plan": "x"}]
     table = to_table(records, SIG)
-    assert table.n_rows == 2 and table.column(1).dtype == np.float64
+    assert table.n_rows == 2
+    assert table.column(1).dtype == np.float64
     one = to_table({"age": 30, "income": 1.5, "plan": "pro"}, SIG)
     assert one.n_rows == 1
 

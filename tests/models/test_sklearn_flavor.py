@@ -23,9 +23,11 @@ def test_pipeline_round_trips_through_skops(
 ) -> None:
     logged = client.models.log_model(pipeline, "model", run_id=run_id, input_example=frame.head())
     m = logged.manifest
-    assert m.flavor == "sklearn" and m.flavor_options["serializer"] == "skops"
+    assert m.flavor == "sklearn"
+    assert m.flavor_options["serializer"] == "skops"
     assert m.framework["name"] == "scikit-learn"
-    assert m.run_id == run_id and m.metrics == {"accuracy": 0.93}
+    assert m.run_id == run_id
+    assert m.metrics == {"accuracy": 0.93}
     assert set(m.files) == {"model.skops"}
     assert [c.name for c in m.signature.inputs] == ["age", "income", "plan"]  # type: ignore[union-attr]
     assert any(r.startswith("scikit-learn==") for r in m.requirements)
@@ -57,9 +59,9 @@ def test_tree_ensembles_load_without_trust(
 
 
 def test_custom_function_is_refused_until_trusted(client: Client, run_id: str) -> None:
+    from sklearn.linear_model import LinearRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
-    from sklearn.linear_model import LinearRegression
 
     x = np.arange(20, dtype=float).reshape(-1, 2)
     model = make_pipeline(FunctionTransformer(_double), LinearRegression()).fit(x, x[:, 0])
@@ -80,8 +82,10 @@ def test_onnx_export_with_parity_is_preferred(
         pipeline, "model", run_id=run_id, input_example=frame.head(30), onnx=True
     )
     onnx = logged.manifest.onnx
-    assert onnx is not None and onnx["inputs"] == "columns"
-    assert onnx["parity"]["passed"] and onnx["parity"]["max_abs_diff"] < 1e-4
+    assert onnx is not None
+    assert onnx["inputs"] == "columns"
+    assert onnx["parity"]["passed"]
+    assert onnx["parity"]["max_abs_diff"] < 1e-4
     assert onnx["parity"]["rows"] == 30
     fast = client.models.load_model(logged.uri)
     assert fast.backend == "onnxruntime"
@@ -100,10 +104,9 @@ def test_numeric_model_exports_one_tensor_and_fast_path_matches(
 
     x, y = numeric_xy
     model = make_pipeline(StandardScaler(), Ridge()).fit(x, y.astype(float))
-    logged = client.models.log_model(
-        model, "ridge", run_id=run_id, input_example=x[:20], onnx=True
-    )
-    assert logged.manifest.onnx is not None and logged.manifest.onnx["inputs"] == "tensor"
+    logged = client.models.log_model(model, "ridge", run_id=run_id, input_example=x[:20], onnx=True)
+    assert logged.manifest.onnx is not None
+    assert logged.manifest.onnx["inputs"] == "tensor"
     predictor = client.models.load_model(logged.uri)
     out = predictor.predict_array(x[:1])
     assert out.shape == (1,)
@@ -161,7 +164,8 @@ def test_manifest_is_canonical_json(client: Client, run_id: str, pipeline: Any, 
     logged = client.models.log_model(pipeline, "model", run_id=run_id, input_example=frame.head())
     raw = client.artifacts.read_bytes(f"runs/{run_id}", f"model/{MANIFEST_FILE}")
     doc = json.loads(raw)
-    assert doc["format_version"] == 1 and doc["files"]["model.skops"]["size"] > 0
+    assert doc["format_version"] == 1
+    assert doc["files"]["model.skops"]["size"] > 0
     import hashlib
 
     assert hashlib.sha256(raw).hexdigest() == logged.manifest_digest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -37,9 +38,11 @@ def test_versions_are_numbered_per_model_and_create_the_model(store: MetadataSto
     v2 = _version(store, tags={"stage": "cv"}, description="second")
     other = _version(store, name="fraud")
     assert (v1.version, v2.version, other.version) == (1, 2, 1)
-    assert v2.tags == {"stage": "cv"} and v2.description == "second"
+    assert v2.tags == {"stage": "cv"}
+    assert v2.description == "second"
     model = store.get_registered_model("churn")
-    assert model.latest_version == 2 and model.created_by == "alice"
+    assert model.latest_version == 2
+    assert model.created_by == "alice"
     assert [v.version for v in store.list_model_versions("churn")] == [2, 1]
     assert [m.name for m in store.list_registered_models()] == ["churn", "fraud"]
 
@@ -90,7 +93,7 @@ def test_alias_compare_and_set_refuses_a_stale_expectation(store: MetadataStore)
 @pytest.mark.parametrize("alias", ["latest", "1abc", "has space", "x" * 129])
 def test_bad_alias_names_are_refused(store: MetadataStore, alias: str) -> None:
     _version(store)
-    with pytest.raises(InvalidInput, match="alias|reserved"):
+    with pytest.raises(InvalidInput, match=r"alias|reserved"):
         store.set_alias("churn", alias, 1, actor="alice")
 
 
@@ -127,7 +130,8 @@ def test_archiving_an_aliased_version_needs_force_and_removes_the_alias(
     archived = store.set_model_version_status(
         "churn", 1, VersionStatus.ARCHIVED, actor="alice", force=True
     )
-    assert archived.status is VersionStatus.ARCHIVED and archived.aliases == ()
+    assert archived.status is VersionStatus.ARCHIVED
+    assert archived.aliases == ()
     with pytest.raises(Conflict, match="only point at a READY version"):
         store.set_alias("churn", "champion", 1, actor="alice")
     restored = store.set_model_version_status("churn", 1, VersionStatus.READY, actor="alice")
@@ -155,9 +159,11 @@ def test_tags_and_descriptions_are_audited(store: MetadataStore) -> None:
     store.set_model_version_tags("churn", 1, {"validated": "yes"}, actor="alice")
     store.update_model_version("churn", 1, actor="alice", description="first")
     model = store.get_registered_model("churn")
-    assert model.tags == {} and model.description == "predicts churn"
+    assert model.tags == {}
+    assert model.description == "predicts churn"
     version = store.get_model_version("churn", 1)
-    assert version.tags == {"validated": "yes"} and version.description == "first"
+    assert version.tags == {"validated": "yes"}
+    assert version.description == "first"
     entries = store.list_audit_entries("churn")
     tag_moves = [(e.before, e.after) for e in entries if e.action == "set_model_tags"]
     assert tag_moves == [({}, {"team": "risk"}), ({"team": "risk"}, {"team": "growth"})]
@@ -175,8 +181,10 @@ def test_deleting_a_model_keeps_its_audit_log(store: MetadataStore) -> None:
     with pytest.raises(NotFound, match="does not exist"):
         store.get_registered_model("churn")
     last = store.list_audit_entries("churn")[-1]
-    assert last.action == "delete_model" and last.actor == "root"
-    assert last.before is not None and last.before["aliases"] == {"champion": 1}
+    assert last.action == "delete_model"
+    assert last.actor == "root"
+    assert last.before is not None
+    assert last.before["aliases"] == {"champion": 1}
     # The name can be reused; numbering starts again and history continues.
     assert _version(store).version == 1
 
@@ -265,8 +273,9 @@ def test_two_processes_moving_one_alias_leave_a_consistent_history(
     results = _race(store_uri, mode, 25)
     moves = [e for e in store.list_audit_entries("race") if e.action == "set_alias"]
     # Every move saw the state the previous move left: no lost or interleaved update.
-    for prev, cur in zip(moves, moves[1:], strict=False):
-        assert prev.after is not None and cur.before is not None
+    for prev, cur in itertools.pairwise(moves):
+        assert prev.after is not None
+        assert cur.before is not None
         assert cur.before["version"] == prev.after["version"]
     assert moves[-1].after is not None
     assert store.get_alias("race", "champion") == moves[-1].after["version"]
