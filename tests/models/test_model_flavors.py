@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from modelward.client import Client
-from modelward.errors import InvalidInput, MissingDependency, NotFound, UnsafeModel
+from modelward.errors import (
+    InvalidInput,
+    MissingDependency,
+    NotFound,
+    SchemaViolation,
+    UnsafeModel,
+)
 
 
 # -- PyTorch --------------------------------------------------------------------------------
@@ -38,7 +44,7 @@ def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_
     loaded = predictor.unwrap()
     assert isinstance(loaded, TinyNet)
     assert loaded.init_kwargs == {"n_in": 4, "hidden": 6}
-    with pytest.raises(Exception, match="size 4 on axis 1"):
+    with pytest.raises(SchemaViolation, match="size 4 on axis 1"):
         predictor.predict(np.ones((2, 3)))
 
 
