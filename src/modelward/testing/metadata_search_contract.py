@@ -431,6 +431,14 @@ def test_search_paging_visits_every_run_once(store: MetadataStore) -> None:
         if i % 6:
             points.append((run.id, "m", float(i % 4), 0, 1))
     store.log_metrics(points)
+    # The order computed independently: runs with the metric by value, ties by id; then runs
+    # without it by id (all start times are equal).
+    values = {p[0]: p[2] for p in points}
+    all_ids = [r.id for r in store.search_runs([exp.id], "", max_results=100).items]
+    with_metric = sorted((i for i in all_ids if i in values), key=lambda i: (-values[i], i))
+    without = sorted(i for i in all_ids if i not in values)
+    by_desc = store.search_runs([exp.id], "", ["metrics.m DESC"], max_results=100).items
+    assert [r.id for r in by_desc] == with_metric + without
     for order_by in ([], ["metrics.m DESC"], ["metrics.m", "name DESC"]):
         everything = store.search_runs([exp.id], "", order_by, max_results=100)
         expected = [r.id for r in everything.items]
