@@ -185,6 +185,20 @@ def run_child(python: str, args: list[str], timeout: float) -> dict[str, Any]:
     return result
 
 
+def median_run(python: str, args: list[str], timeout: float, repeat: int) -> dict[str, Any]:
+    """Run a child ``repeat`` times; median seconds and peak MB, and every run's flags agree."""
+    runs = [run_child(python, args, timeout) for _ in range(max(1, repeat))]
+    flagged = [r["flagged"] for r in runs]
+    if any(f != flagged[0] for f in flagged):
+        raise RuntimeError(f"runs disagree on flagged columns: {flagged}")
+    out = dict(runs[0])
+    for key in ("seconds", "profile_seconds", "peak_mb"):
+        values = sorted(r[key] for r in runs if r.get(key) is not None)
+        if values:
+            out[key] = values[len(values) // 2]
+    return out
+
+
 # -- parent ---------------------------------------------------------------------------------
 
 
@@ -199,6 +213,12 @@ def main() -> None:
     parser.add_argument("--rows", default="10000,100000,1000000", help="comma-separated sizes")
     parser.add_argument("--evidently-python", help="interpreter with evidently 0.7.x installed")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per child run")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of ours per size (median reported)"
+    )
+    parser.add_argument(
+        "--evidently-repeat", type=int, default=1, help="runs of Evidently per size (median)"
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -219,8 +239,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mw-bench-drift-") as tmp:
         for rows in sizes:
             ref, cur = generate(rows, Path(tmp))
-            ours = run_child(sys.executable, ["ours", str(ref), str(cur), "frame"], args.timeout)
-            prof = run_child(sys.executable, ["ours", str(ref), str(cur), "profile"], args.timeout)
+            ours = median_run(
+                sys.executable, ["ours", str(ref), str(cur), "frame"], args.timeout, args.repeat
+            )
+            prof = median_run(
+                sys.executable, ["ours", str(ref), str(cur), "profile"], args.timeout, args.repeat
+            )
             line = (
                 f"{rows:>9,} | {ours['seconds']:>7.3f} {ours['peak_mb']:>6.0f} "
                 f"{_fmt_flagged(ours['flagged']):<14} | {prof['profile_seconds']:>9.3f} "
@@ -229,7 +253,7 @@ def main() -> None:
             )
             if args.evidently_python:
                 ev_args = ["evidently", str(ref), str(cur)]
-                ev = run_child(args.evidently_python, ev_args, args.timeout)
+                ev = median_run(args.evidently_python, ev_args, args.timeout, args.evidently_repeat)
                 line += (
                     f" | {ev['seconds']:>11.2f} {ev['peak_mb']:>6.0f} "
                     f"{_fmt_flagged(ev['flagged']):<14} | {ev['seconds'] / ours['seconds']:>7.1f} "
@@ -242,7 +266,8 @@ def main() -> None:
         "\nours: DriftDetector() defaults; methods ks/chisquare (<=1,000 values) else "
         "normalised Wasserstein/Jensen-Shannon, Bonferroni across tested columns."
         "\nseconds: fit + score (profile s: streaming profile of the reference file, apart);"
-        " MB: child peak RSS. speed x / mem /: Evidently divided by ours (from frames)."
+        " MB: child peak RSS (VmHWM). Medians of --repeat runs."
+        "\nspeed x / mem /: Evidently divided by ours (from frames)."
     )
 
 

@@ -137,8 +137,9 @@ def test_profile_reference_has_bounded_error_on_large_data() -> None:
     assert approx.drifted_columns == raw.drifted_columns == SHIFTED
     for a, b in zip(raw.columns, approx.columns, strict=True):
         assert b.approximate == (b.kind == "numeric")
-        # docs/drift.md: normalised Wasserstein from a 4,096-value sample is within ~0.03.
-        assert abs(a.statistic - b.statistic) < 0.03  # type: ignore[operator]
+        # docs/drift.md: normalised Wasserstein from a 4,096-value sample stayed within 0.048
+        # of the full-data value in 300 trials (median 0.010).
+        assert abs(a.statistic - b.statistic) < 0.05  # type: ignore[operator]
     # KS against the profile is an exact test against its sample.
     ks = DriftDetector(numeric_method="ks").fit(prof).score(cur).column("num_9")
     sample = prof.column("num_9").numeric.sample  # type: ignore[union-attr]
