@@ -73,6 +73,7 @@ __all__ = [
     "NUMERIC_METHODS",
     "TEST_METHODS",
     "DriftDetector",
+    "detect_drift",
     "js_noise",
 ]
 
@@ -398,6 +399,11 @@ class DriftDetector(Estimator):
                 r, p_value_adjusted=float(adj), drifted=bool(adj < r.threshold)
             )
         return out
+
+
+def detect_drift(reference: Any, current: Any, **params: Any) -> DriftReport:
+    """Shortcut for ``DriftDetector(**params).fit(reference).score(current)``."""
+    return DriftDetector(**params).fit(reference).score(current)
 
 
 def js_noise(categories: int, n: int, m: int) -> float:
