@@ -72,3 +72,24 @@ def test_export_errors(two: DatasetService, tmp_path: Path) -> None:
         two.export("d", tmp_path / "d.xlsx")
     with pytest.raises(InvalidInput, match="is a folder; give a file name"):
         two.export("d", tmp_path, format="csv")
+
+
+def test_remote_stores_are_read_through_a_verified_cache(
+    sqlite_store: object, tmp_path: Path
+) -> None:
+    from modelward.store.artifacts.local import LocalArtifactStore
+
+    class Remote(LocalArtifactStore):
+        """A store without local paths, like S3."""
+
+        def local_path(self, digest: str) -> None:  # type: ignore[override]
+            return None
+
+    work = tmp_path / "work"
+    service = DatasetService(sqlite_store, Remote(tmp_path / "remote"), tmp_dir=work)  # type: ignore[arg-type]
+    version = service.ingest(FRAME, name="d").version
+    path = service.path(version)
+    assert path == work / "modelward-dataset-cache" / f"{version.artifact_digest}.parquet"
+    assert service.load(version)["id"].tolist() == [1, 2, 3]
+    assert service.query("SELECT count(*) AS n FROM d@1").to_pylist() == [{"n": 3}]
+    assert service.path(version) == path  # downloaded once

@@ -58,7 +58,9 @@ def test_flags_exactly_the_true_drifts(n: int, numeric: str, categorical: str) -
 
 
 def test_no_drift_between_samples_of_one_distribution() -> None:
-    report = DriftDetector().fit(_frame(600, 5, False)).score(_frame(600, 6, False))
+    from modelward.monitoring.drift import detect_drift
+
+    report = detect_drift(_frame(600, 5, False), _frame(600, 6, False))
     assert report.drifted_columns == ()
     assert report.verdict is DriftVerdict.NO_DRIFT
 
@@ -130,15 +132,16 @@ def test_profile_reference_equals_raw_reference_when_sample_holds_everything() -
 
 
 def test_profile_reference_has_bounded_error_on_large_data() -> None:
-    ref, cur = _frame(200_000, 1, False), _frame(50_000, 2, True)
+    ref, cur = _frame(100_000, 1, False), _frame(30_000, 2, True)
     raw = DriftDetector().fit(ref).score(cur)
     prof = profile_table(ref)
     approx = DriftDetector().fit(prof).score(cur)
     assert approx.drifted_columns == raw.drifted_columns == SHIFTED
     for a, b in zip(raw.columns, approx.columns, strict=True):
         assert b.approximate == (b.kind == "numeric")
-        # docs/drift.md: normalised Wasserstein from a 4,096-value sample is within ~0.03.
-        assert abs(a.statistic - b.statistic) < 0.03  # type: ignore[operator]
+        # docs/drift.md: normalised Wasserstein from a 4,096-value sample stayed within 0.048
+        # of the full-data value in 300 trials (median 0.010).
+        assert abs(a.statistic - b.statistic) < 0.05  # type: ignore[operator]
     # KS against the profile is an exact test against its sample.
     ks = DriftDetector(numeric_method="ks").fit(prof).score(cur).column("num_9")
     sample = prof.column("num_9").numeric.sample  # type: ignore[union-attr]
@@ -218,11 +221,11 @@ def test_all_null_columns_have_no_data() -> None:
 
 
 def test_constant_columns() -> None:
-    ref = pa.table({"k": [5.0] * 2_000})
-    same = DriftDetector().fit(ref).score(pa.table({"k": [5.0] * 2_000}))
+    ref = pa.table({"k": [5.0] * 5_000})
+    same = DriftDetector().fit(ref).score(pa.table({"k": [5.0] * 5_000}))
     assert same.column("k").statistic == 0.0
     assert not same.column("k").drifted
-    moved = DriftDetector().fit(ref).score(pa.table({"k": [5.5] * 2_000}))
+    moved = DriftDetector().fit(ref).score(pa.table({"k": [5.5] * 5_000}))
     # A constant reference is scaled by its own value: 5 -> 5.5 scores 0.1.
     assert moved.column("k").statistic == pytest.approx(0.1)
     assert moved.column("k").drifted
@@ -242,6 +245,31 @@ def test_unseen_categories() -> None:
     assert "new" in col.plot.bins
 
 
+def test_auto_choice_by_sample_size_and_categories() -> None:
+    from modelward.monitoring.drift import js_noise
+
+    assert js_noise(5, 3_000, 3_000) == pytest.approx(0.0219, abs=1e-4)
+    assert js_noise(200, 3_000, 3_000) == pytest.approx(0.155, abs=1e-3)
+    rng = np.random.default_rng(0)
+    few = rng.choice(list("abcde"), 10_000)
+    many = np.array([f"v{i}" for i in range(200)])[rng.integers(0, 200, 10_000)]
+    table = pa.table({"few": few, "many": many, "x": rng.normal(size=10_000)})
+    report = DriftDetector().fit(table).score(table.slice(0, 5_000))
+    assert report.column("few").method == "jensenshannon"
+    # 200 categories at 5,000 values: noise alone would put JS near 0.1, so a test is used.
+    assert report.column("many").method == "chisquare"
+    assert report.column("x").method == "wasserstein"
+    small = DriftDetector().fit(table).score(table.slice(0, 3_000))
+    assert small.column("x").method == "ks"
+
+
+def test_no_false_alarm_just_above_the_switch() -> None:
+    # Two samples of one distribution just past small_sample: distances stay below 0.1.
+    report = DriftDetector().fit(_frame(3_001, 21, False)).score(_frame(3_001, 22, False))
+    assert report.column("num_0").method == "wasserstein"
+    assert report.drifted_columns == ()
+
+
 def test_huge_cardinality_is_capped() -> None:
     rng = np.random.default_rng(0)
     ref = pa.table({"id": [f"u{i}" for i in rng.integers(0, 100_000, 20_000)]})
@@ -256,7 +284,7 @@ def test_huge_cardinality_is_capped() -> None:
 
 
 def test_configured_methods_and_thresholds() -> None:
-    ref, cur = _frame(2_000, 1, False), _frame(2_000, 2, True)
+    ref, cur = _frame(5_000, 1, False), _frame(5_000, 2, True)
     det = DriftDetector(
         methods={"num_0": "psi", "cat_0": "psi"},
         thresholds={"wasserstein": 0.5},

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "data": "modelward.cli.data:data",
     "db": "modelward.cli.db:db",
     "experiments": "modelward.cli.experiments:experiments",
+    "models": "modelward.cli.models:models",
     "runs": "modelward.cli.runs:runs",
 }
 
@@ -29,6 +30,7 @@ _HELP: dict[str, str] = {
     "data": "Ingest, version, validate, prepare, split, query and compare datasets.",
     "db": "Create or upgrade the metadata database schema.",
     "experiments": "List, create and delete experiments.",
+    "models": "Registered models: versions, aliases, audit log, lineage and export.",
     "runs": "List, search, show, compare and delete runs.",
 }
 

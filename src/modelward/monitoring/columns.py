@@ -324,7 +324,7 @@ def _numeric_from_chunks(chunks: list[Any], common: dict[str, Any]) -> NumericCo
     if has:
         mean = total / x.size
         dev = x - mean
-        std = float(np.sqrt(np.dot(dev, dev) / x.size))
+        std = float(np.sqrt(np.einsum("i,i->", dev, dev) / x.size))
         del dev
     return NumericColumn(
         nulls=nulls,

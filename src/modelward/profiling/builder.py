@@ -32,6 +32,7 @@ from modelward.profiling.entities import (
     ColumnKind,
     ColumnProfile,
     DatasetProfile,
+    Histogram,
     NumericSummary,
     quantiles_of,
 )
@@ -135,7 +136,8 @@ class _NumericState:
         mean_b = total / x.size
         scratch = cache.scratch(x.size)
         np.subtract(x, mean_b, out=scratch)
-        m2_b = float(np.dot(scratch, scratch))
+        # einsum, not np.dot: OpenBLAS threads busy-wait and slow everything on a busy machine.
+        m2_b = float(np.einsum("i,i->", scratch, scratch))
         # Chan et al.'s pairwise update of count, mean and sum of squared deviations.
         n_b = x.size
         n_all = self.n + n_b
@@ -159,8 +161,6 @@ class _NumericState:
     def summary(self, quantiles: Sequence[float]) -> NumericSummary:
         sample = self.sample.sorted_values()
         edges, counts = self.hist.edges_and_counts()
-        from modelward.profiling.entities import Histogram
-
         has = self.n > 0
         return NumericSummary(
             min=self.lo if has else None,

@@ -7,12 +7,15 @@ from modelward.store.metadata.sql.artifact_index import SqlArtifactIndexStore
 from modelward.store.metadata.sql.datasets import SqlDatasetStore
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.migrate import check_schema, current_revision
+from modelward.store.metadata.sql.registry import SqlRegistryStore
 from modelward.store.metadata.sql.tracking import SqlTrackingStore
 
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(SqlTrackingStore, SqlArtifactIndexStore, SqlDatasetStore, MetadataStore):
+class SqlMetadataStore(
+    SqlTrackingStore, SqlArtifactIndexStore, SqlDatasetStore, SqlRegistryStore, MetadataStore
+):
     """Metadata in SQLite or PostgreSQL through SQLAlchemy Core.
 
     Args:
