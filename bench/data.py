@@ -15,6 +15,10 @@ child's high-water mark (VmHWM) and no step warms another's caches but the opera
 - ``cli``: the same ingest through ``modelward data ingest`` (wall time, start-up included);
 - ``dvc``: ``dvc add`` of the same file, when ``--dvc`` names the dvc executable.
 
+Besides wall time, each row shows CPU seconds (all threads): on a shared machine wall time
+depends on how many cores are free, CPU time does not. Commands (CLI, dvc) count their whole
+process, start-up included.
+
 Steps alternate (pandas, ingest, ...) per repeat; medians are printed. Everything is deleted
 afterwards.
 """
@@ -67,12 +71,12 @@ def peak_mb() -> float:
 def step_pandas(csv: Path, work: Path) -> dict[str, Any]:
     import pandas as pd
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     pd.read_csv(csv).to_parquet(work / "pandas.parquet")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     size = (work / "pandas.parquet").stat().st_size
     (work / "pandas.parquet").unlink()
-    return {"seconds": seconds, "parquet_mb": size / 1e6}
+    return {"seconds": seconds, "cpu": cpu, "parquet_mb": size / 1e6}
 
 
 def _service(work: Path) -> Any:
@@ -97,11 +101,12 @@ def step_ingest(csv: Path, work: Path) -> dict[str, Any]:
     import modelward.profiling  # noqa: F401
 
     service = _service(work)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = service.ingest(csv, name="bench")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "created": result.created,
         "reused_by": result.reused_by,
         "rows": result.version.rows,
@@ -112,12 +117,12 @@ def step_ingest(csv: Path, work: Path) -> dict[str, Any]:
 def step_hash(csv: Path, work: Path) -> dict[str, Any]:
     import hashlib
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     digest = hashlib.sha256()
     with csv.open("rb") as f:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu}
 
 
 def step_profile(csv: Path, work: Path) -> dict[str, Any]:
@@ -170,13 +175,9 @@ STEPS = {
 
 
 def child(step: str, csv: Path, work: Path) -> None:
-    import resource
-
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    # Steps report "cpu": CPU seconds of every thread over the timed part (load-independent,
+    # unlike wall time).
     result = STEPS[step](csv, work)
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    # CPU seconds of the whole step (every thread), load-independent unlike wall time.
-    result["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result["peak_mb"] = peak_mb()
     print(json.dumps(result))
 
@@ -207,8 +208,9 @@ def run_command(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True)\n"
         "s = time.perf_counter() - t\n"
-        "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'seconds': s, 'peak_mb': r, 'rc': p.returncode, "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "r, c = u.ru_maxrss / 1024, u.ru_utime + u.ru_stime\n"
+        "print(json.dumps({'seconds': s, 'peak_mb': r, 'cpu': c, 'rc': p.returncode, "
         "'err': p.stderr.decode()[-500:]}))\n"
     )
     proc = subprocess.run(
@@ -316,15 +318,15 @@ def bench(root: Path, rows: int, repeats: int, dvc: str | None) -> None:
     if dvc:
         rows_out.append(("dvc add (CLI, start-up included)", "dvc"))
     for label, key in rows_out:
+        cpu = median(results[key], "cpu") if "cpu" in results[key][0] else float("nan")
         print(
             f"{label:<52} {median(results[key], 'seconds'):7.2f}s "
-            f"{median(results[key], 'peak_mb'):8.0f}"
+            f"{median(results[key], 'peak_mb'):8.0f} {cpu:6.2f}"
         )
     print(f"{'profile alone (batches in memory)':<52} {profile['seconds']:7.2f}s")
     print(f"{'  reading the version back for it':<52} {profile['read_seconds']:7.2f}s")
-    for label, seconds in query.items():
-        if label != "peak_mb":
-            print(f"{'data query: ' + label:<52} {seconds * 1000:6.0f}ms")
+    for label, sql in QUERIES.items():
+        print(f"{'data query: ' + label:<52} {query[label] * 1000:6.0f}ms   {sql}")
     print()
     print(
         f"Parquet: {parquet_mb:.0f} MB (pandas wrote {results['pandas'][-1]['parquet_mb']:.0f} MB)"
