@@ -113,8 +113,9 @@ class BlobPipe:
         self._pending += view
         self._written += len(view)
         if len(self._pending) >= _CHUNK:
-            self._send(bytes(self._pending))
-            self._pending.clear()
+            # Hand the buffer over (no copy) and start a new one.
+            self._send(self._pending)
+            self._pending = bytearray()
         return len(view)
 
     def _send(self, item: Any) -> None:
@@ -149,8 +150,8 @@ class BlobPipe:
     def finish(self) -> Blob:
         """Store the rest and return the blob (after the store has it)."""
         if self._pending:
-            self._send(bytes(self._pending))
-            self._pending.clear()
+            self._send(self._pending)
+            self._pending = bytearray()
         self._send(None)
         self._finished = True
         self._thread.join()

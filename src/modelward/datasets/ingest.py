@@ -372,7 +372,9 @@ class _Aligner:
     def __init__(self, types: Mapping[str, pa.DataType]) -> None:
         self.types = dict(types)
         self.schema: pa.Schema | None = None
+        self._raw_schema: pa.Schema | None = None
         self._names: list[str] = []
+        self._renamed = False
 
     def align(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         import pyarrow as pa
@@ -385,6 +387,8 @@ class _Aligner:
                 f"{', '.join(self._names)}; every file of a folder must have the same columns"
             )
         if batch.schema.equals(self.schema):
+            return batch
+        if self._renamed and batch.schema.equals(self._raw_schema):
             return batch.rename_columns(self.schema.names)
         arrays = []
         for index, target in enumerate(self.schema):
@@ -398,7 +402,9 @@ class _Aligner:
         import pyarrow as pa
 
         self._names = list(batch.schema.names)
+        self._raw_schema = batch.schema
         names = [n if n != "" else f"column_{i + 1}" for i, n in enumerate(self._names)]
+        self._renamed = names != self._names
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise InvalidInput(f"the source repeats column name(s) {', '.join(dupes)}; rename them")
