@@ -10,6 +10,7 @@ from modelward.config import Settings
 
 if TYPE_CHECKING:
     from modelward.artifacts import ArtifactService
+    from modelward.deployments import DeploymentService
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
     from modelward.tracking.service import TrackingService
@@ -77,6 +78,36 @@ class Client:
         from modelward.tracking.service import TrackingService
 
         return TrackingService(self.store, self.settings)
+
+    @property
+    def actor(self) -> str:
+        """Who this client acts as in history entries: ``settings.user`` or the login name."""
+        if self.settings.user:
+            return self.settings.user
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    @functools.cached_property
+    def deployments(self) -> DeploymentService:
+        """Deployments (serving endpoints), their history, prediction logs and feedback."""
+        from modelward.deployments import DeploymentService
+
+        return DeploymentService(
+            self.store, self._resolve_version, actor=self.actor, artifacts=self.artifacts
+        )
+
+    def _resolve_version(self, target: object) -> int:
+        # The registry resolves references; imported lazily so deployments load without it.
+        registry = getattr(self, "registry", None)
+        if registry is None:  # pragma: no cover - until the registry is merged
+            from modelward.errors import MissingDependency
+
+            raise MissingDependency("the model registry is not available in this build")
+        return int(registry.resolve(str(target)).version)
 
     def close(self) -> None:
         """Flush buffered metrics and release connections."""
