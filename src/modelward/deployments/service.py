@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -158,9 +159,9 @@ class DeploymentService:
         status: DeploymentStatus | str | None = None,
         description: str | None = None,
     ) -> Deployment:
-        """Change a deployment; arguments left out keep their value (``None`` removes a
-        canary, sticky header or shadow).
+        """Change a deployment; arguments left out keep their value.
 
+        ``None`` removes a canary, sticky header or shadow.
         A new champion reference is resolved now; its version becomes ``current_version`` and
         the one served before is remembered for rollback.
         """
@@ -206,7 +207,7 @@ class DeploymentService:
         """Delete a deployment (servers stop following it; history and feedback stay)."""
         self.store.delete_deployment(name, actor=self.actor)
 
-    def history(self, name: str, *, limit: int = 1000) -> list[DeploymentChange]:
+    def history(self, name: str, *, limit: int = 1000) -> builtins.list[DeploymentChange]:
         """The changes of a deployment, oldest first."""
         entries = self.store.list_deployment_history(name, limit=limit)
         if not entries:
@@ -298,7 +299,7 @@ class DeploymentService:
         end: int | None = None,
         request_ids: Sequence[str] | None = None,
         limit: int | None = None,
-    ) -> list[Feedback]:
+    ) -> builtins.list[Feedback]:
         """Labels received in ``[start, end)`` (ms) and/or for the given request ids."""
         return self.store.list_feedback(
             name, start=start, end=end, request_ids=request_ids, limit=limit

@@ -180,7 +180,7 @@ class Deployment:
         current_version: The version ``target`` resolved to last (``None`` before resolution).
         previous_versions: Versions served before, oldest first (for rollback).
         canary: A second reference receiving ``canary_percent`` of the traffic.
-        canary_percent: Share of requests for the canary, 0–100.
+        canary_percent: Share of requests for the canary, 0-100.
         sticky_header: Request header whose value pins a caller to champion or canary.
         shadow: A reference receiving a mirrored copy of every request (replies discarded).
         batching: Micro-batching settings.

@@ -65,7 +65,14 @@ def create_app(state: ServingState, *, feedback: FeedbackSink | None = None) -> 
         if state.ready:
             return JSONResponse({"ready": True})
         return JSONResponse(
-            {"ready": False, "error": {"code": "UNAVAILABLE", "message": state.last_error or "loading", "details": {}}},
+            {
+                "ready": False,
+                "error": {
+                    "code": "UNAVAILABLE",
+                    "message": state.last_error or "loading",
+                    "details": {},
+                },
+            },
             status_code=503,
         )
 
@@ -96,7 +103,11 @@ def create_app(state: ServingState, *, feedback: FeedbackSink | None = None) -> 
                 "version": champion.version,
                 "canary": None
                 if routing.canary is None
-                else {"model": routing.canary.name, "version": routing.canary.version, "percent": routing.canary_percent},
+                else {
+                    "model": routing.canary.name,
+                    "version": routing.canary.version,
+                    "percent": routing.canary_percent,
+                },
                 "shadow": None
                 if routing.shadow is None
                 else {"model": routing.shadow.name, "version": routing.shadow.version},
@@ -120,7 +131,9 @@ def create_app(state: ServingState, *, feedback: FeedbackSink | None = None) -> 
         _check_name(request)
         if feedback is None:
             return _error(Unavailable("this server was started without a store for feedback"))
-        body = await read_body(request.receive, request.scope, _MAX_FEEDBACK_BYTES, state.body_timeout)
+        body = await read_body(
+            request.receive, request.scope, _MAX_FEEDBACK_BYTES, state.body_timeout
+        )
         pairs = _feedback_pairs(codecs.loads(body))
         from starlette.concurrency import run_in_threadpool
 
@@ -133,7 +146,7 @@ def create_app(state: ServingState, *, feedback: FeedbackSink | None = None) -> 
         if isinstance(exc, HTTPException):
             code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
             message = {
-                404: f"no endpoint {request.url.path}; see GET /v2/models/{name} and docs/serving.md",
+                404: f"no endpoint {request.url.path}; see docs/serving.md for the endpoints",
                 405: f"{request.method} is not allowed on {request.url.path}",
             }.get(exc.status_code, str(exc.detail))
             return JSONResponse(
@@ -143,7 +156,13 @@ def create_app(state: ServingState, *, feedback: FeedbackSink | None = None) -> 
             )
         log.exception("unexpected error answering %s", request.url.path)
         return JSONResponse(
-            {"error": {"code": "INTERNAL_ERROR", "message": f"unexpected server error: {type(exc).__name__}", "details": {}}},
+            {
+                "error": {
+                    "code": "INTERNAL_ERROR",
+                    "message": f"unexpected server error: {type(exc).__name__}",
+                    "details": {},
+                }
+            },
             status_code=500,
         )
 
@@ -195,9 +214,7 @@ class ModelNotHere(NotFound):
 def _feedback_pairs(doc: Any) -> list[tuple[str, Any]]:
     items = doc.get("feedback", [doc]) if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not items:
-        raise InvalidInput(
-            'send {"request_id": ID, "label": VALUE} or {"feedback": [{...}, ...]}'
-        )
+        raise InvalidInput('send {"request_id": ID, "label": VALUE} or {"feedback": [{...}, ...]}')
     pairs: list[tuple[str, Any]] = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or "request_id" not in item or "label" not in item:

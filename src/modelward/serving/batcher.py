@@ -30,7 +30,7 @@ import numpy as np
 from modelward.errors import ModelFailed, ModelwardError
 from modelward.serving.validation import Batch, concat, take
 
-__all__ = ["Batcher", "BatchItem"]
+__all__ = ["BatchItem", "Batcher"]
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,9 @@ class Batcher:
         self.dropped = 0
 
     # -- public --------------------------------------------------------------------------------
-    def submit(self, batch: Batch, rows: int, request_id: str, start: float) -> asyncio.Future[np.ndarray]:
+    def submit(
+        self, batch: Batch, rows: int, request_id: str, start: float
+    ) -> asyncio.Future[np.ndarray]:
         """Queue a checked batch; the future gets its predictions (or the model's error)."""
         loop = self._loop or self._bind()
         future: asyncio.Future[np.ndarray] = loop.create_future()
@@ -313,7 +315,9 @@ class Batcher:
                 self._on_error(error)
         if good and self._on_batch is not None:
             try:
-                self._on_batch(good, concat([g.batch for g in good]), np.concatenate(good_out), done)
+                self._on_batch(
+                    good, concat([g.batch for g in good]), np.concatenate(good_out), done
+                )
             except Exception:  # pragma: no cover - observers must not fail requests
                 log.exception("prediction observer failed")
 
@@ -325,9 +329,6 @@ class _Partial:
 
     def __init__(self, outputs: list[np.ndarray], errors: list[BaseException | None]) -> None:
         # outputs holds one entry per *successful* item; re-align to item positions.
-        aligned: list[Any] = []
         it = iter(outputs)
-        for error in errors:
-            aligned.append(None if error is not None else next(it))
-        self.outputs = aligned
+        self.outputs: list[Any] = [None if error is not None else next(it) for error in errors]
         self.errors = errors

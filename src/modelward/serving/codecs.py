@@ -18,8 +18,9 @@ from modelward.errors import InvalidInput
 
 __all__ = ["JSON_BACKEND", "dumps", "loads", "tolist"]
 
+_orjson: Any
 try:  # pragma: no cover - depends on the environment
-    import orjson as _orjson
+    import orjson as _orjson  # type: ignore[import-not-found,no-redef]
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
@@ -60,7 +61,7 @@ def dumps(obj: Any) -> bytes:
     """Encode a response; NaN and infinity (which JSON cannot spell) become ``null``."""
     if _orjson is not None:
         # orjson writes NaN/inf as null by itself.
-        return _orjson.dumps(obj, option=_orjson.OPT_SERIALIZE_NUMPY)
+        return bytes(_orjson.dumps(obj, option=_orjson.OPT_SERIALIZE_NUMPY))
     try:
         return _encode(obj).encode()
     except ValueError:

@@ -84,7 +84,9 @@ class PredictEndpoint:
                 raise _not_ready(state, routing is not None)
             self.check_path(scope)
             fmt = check_content_type(scope, csv=self.accepts_csv)
-            body = await read_body(receive, scope, routing.limits.max_body_bytes, state.body_timeout)
+            body = await read_body(
+                receive, scope, routing.limits.max_body_bytes, state.body_timeout
+            )
             model = routing.choose(scope)
             headers.extend(model.headers)
             if fmt == "csv":

@@ -12,7 +12,20 @@ import numpy as np
 __all__ = ["ServingMetrics"]
 
 _LATENCY_BUCKETS = (
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.0005,
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
 )
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384)
 
@@ -31,69 +44,103 @@ class ServingMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
-            "modelward_requests", "Requests answered, by endpoint and HTTP status.",
-            ["deployment", "endpoint", "status"], registry=r,
+            "modelward_requests",
+            "Requests answered, by endpoint and HTTP status.",
+            ["deployment", "endpoint", "status"],
+            registry=r,
         )
         self.errors = Counter(
-            "modelward_request_errors", "Requests answered with an error, by error code.",
-            ["deployment", "endpoint", "code"], registry=r,
+            "modelward_request_errors",
+            "Requests answered with an error, by error code.",
+            ["deployment", "endpoint", "code"],
+            registry=r,
         )
         self.latency = Histogram(
-            "modelward_request_latency_seconds", "Time from request to reply (server side).",
-            ["deployment", "endpoint"], buckets=_LATENCY_BUCKETS, registry=r,
+            "modelward_request_latency_seconds",
+            "Time from request to reply (server side).",
+            ["deployment", "endpoint"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.batch_rows = Histogram(
-            "modelward_batch_rows", "Rows per model call (after micro-batching).",
-            ["deployment", "model", "version", "role"], buckets=_BATCH_BUCKETS, registry=r,
+            "modelward_batch_rows",
+            "Rows per model call (after micro-batching).",
+            ["deployment", "model", "version", "role"],
+            buckets=_BATCH_BUCKETS,
+            registry=r,
         )
         self.batch_requests = Histogram(
-            "modelward_batch_requests", "Requests merged per model call.",
-            ["deployment", "model", "version", "role"], buckets=_BATCH_BUCKETS, registry=r,
+            "modelward_batch_requests",
+            "Requests merged per model call.",
+            ["deployment", "model", "version", "role"],
+            buckets=_BATCH_BUCKETS,
+            registry=r,
         )
         self.predictions = Summary(
-            "modelward_prediction_value", "Numeric predictions (count, sum: watch the mean).",
-            ["deployment", "model", "version", "role"], registry=r,
+            "modelward_prediction_value",
+            "Numeric predictions (count, sum: watch the mean).",
+            ["deployment", "model", "version", "role"],
+            registry=r,
         )
         self.classes = Counter(
-            "modelward_predicted_class", "Predictions per class label (classifiers).",
-            ["deployment", "model", "version", "role", "label"], registry=r,
+            "modelward_predicted_class",
+            "Predictions per class label (classifiers).",
+            ["deployment", "model", "version", "role", "label"],
+            registry=r,
         )
         self.model_info = Gauge(
-            "modelward_model_version", "1 for each model version loaded, by role.",
-            ["deployment", "model", "version", "role"], registry=r,
+            "modelward_model_version",
+            "1 for each model version loaded, by role.",
+            ["deployment", "model", "version", "role"],
+            registry=r,
         )
         self.swaps = Counter(
-            "modelward_model_swaps", "Model versions switched to while serving.",
-            ["deployment", "role"], registry=r,
+            "modelward_model_swaps",
+            "Model versions switched to while serving.",
+            ["deployment", "role"],
+            registry=r,
         )
         self.load_failures = Counter(
-            "modelward_model_load_failures", "Model versions that failed to load.",
-            ["deployment", "model", "version"], registry=r,
+            "modelward_model_load_failures",
+            "Model versions that failed to load.",
+            ["deployment", "model", "version"],
+            registry=r,
         )
         self.store_errors = Counter(
-            "modelward_store_errors", "Failed polls of the metadata store (serving went on).",
-            ["deployment"], registry=r,
+            "modelward_store_errors",
+            "Failed polls of the metadata store (serving went on).",
+            ["deployment"],
+            registry=r,
         )
         self.log_rows = Counter(
-            "modelward_prediction_log_rows", "Rows written to the prediction log.",
-            ["deployment"], registry=r,
+            "modelward_prediction_log_rows",
+            "Rows written to the prediction log.",
+            ["deployment"],
+            registry=r,
         )
         self.log_dropped = Counter(
             "modelward_prediction_log_dropped_rows",
             "Prediction log rows dropped (queue full or store unreachable).",
-            ["deployment", "reason"], registry=r,
+            ["deployment", "reason"],
+            registry=r,
         )
         self.shadow = Counter(
-            "modelward_shadow_requests", "Requests mirrored to the shadow model, by outcome.",
-            ["deployment", "outcome"], registry=r,
+            "modelward_shadow_requests",
+            "Requests mirrored to the shadow model, by outcome.",
+            ["deployment", "outcome"],
+            registry=r,
         )
         self.inflight = Gauge(
-            "modelward_inflight_requests", "Requests being handled now.", ["deployment"],
+            "modelward_inflight_requests",
+            "Requests being handled now.",
+            ["deployment"],
             registry=r,
         )
         self.log_queue = Gauge(
-            "modelward_prediction_log_queue_rows", "Prediction log rows waiting to be written.",
-            ["deployment"], registry=r,
+            "modelward_prediction_log_queue_rows",
+            "Prediction log rows waiting to be written.",
+            ["deployment"],
+            registry=r,
         )
         self._request_children: dict[tuple[str, int], Any] = {}
         self._latency_children: dict[str, Any] = {}
@@ -120,7 +167,9 @@ class ServingMetrics:
             ekey = (endpoint, code)
             err = self._error_children.get(ekey)
             if err is None:
-                err = self._error_children[ekey] = self.errors.labels(self.deployment, endpoint, code)
+                err = self._error_children[ekey] = self.errors.labels(
+                    self.deployment, endpoint, code
+                )
             err.inc()
 
     def observe_batch(

@@ -34,12 +34,32 @@ log = logging.getLogger(__name__)
 
 
 class _Record:
-    __slots__ = ("done_ms", "inputs", "latencies", "model", "names", "outputs", "request_ids",
-                 "role", "rows", "version")
+    __slots__ = (
+        "done_ms",
+        "inputs",
+        "latencies",
+        "model",
+        "names",
+        "outputs",
+        "request_ids",
+        "role",
+        "rows",
+        "version",
+    )
 
-    def __init__(self, model: str, version: int, role: str, names: Sequence[str], inputs: Any,
-                 outputs: np.ndarray, request_ids: list[str], rows: list[int],
-                 latencies: list[float], done_ms: int) -> None:
+    def __init__(
+        self,
+        model: str,
+        version: int,
+        role: str,
+        names: Sequence[str],
+        inputs: Any,
+        outputs: np.ndarray,
+        request_ids: list[str],
+        rows: list[int],
+        latencies: list[float],
+        done_ms: int,
+    ) -> None:
         self.model = model
         self.version = version
         self.role = role
@@ -117,8 +137,18 @@ class PredictionLogWriter:
                 self._metrics.log_dropped.labels(self.deployment, "queue_full").inc(n)
             return False
         self._queue.append(
-            _Record(model, version, role, names, inputs, outputs, request_ids, rows, latencies,
-                    time.time_ns() // 1_000_000)
+            _Record(
+                model,
+                version,
+                role,
+                names,
+                inputs,
+                outputs,
+                request_ids,
+                rows,
+                latencies,
+                time.time_ns() // 1_000_000,
+            )
         )
         return True
 
@@ -226,7 +256,9 @@ def _parquet(records: list[_Record]) -> bytes:
         form = "array" if isinstance(r.inputs, np.ndarray) else type(r.inputs).__name__
         groups.setdefault((r.model, r.version, r.role, tuple(r.names), form), []).append(r)
     tables = [_table(group) for group in groups.values()]
-    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    table = (
+        tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
+    )
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()

@@ -22,8 +22,18 @@ from modelward.serving.validation import Batch, InputSpec
 __all__ = ["LoadedModel", "Routing", "predict_function"]
 
 _DTYPES = {
-    "f8": "FP64", "f4": "FP32", "f2": "FP16", "i8": "INT64", "i4": "INT32", "i2": "INT16",
-    "i1": "INT8", "u8": "UINT64", "u4": "UINT32", "u2": "UINT16", "u1": "UINT8", "b1": "BOOL",
+    "f8": "FP64",
+    "f4": "FP32",
+    "f2": "FP16",
+    "i8": "INT64",
+    "i4": "INT32",
+    "i2": "INT16",
+    "i1": "INT8",
+    "u8": "UINT64",
+    "u4": "UINT32",
+    "u2": "UINT16",
+    "u1": "UINT8",
+    "b1": "BOOL",
 }
 
 
@@ -65,8 +75,17 @@ class LoadedModel:
         headers: ``x-model-name`` / ``x-model-version`` response headers, prebuilt.
     """
 
-    __slots__ = ("batcher", "headers", "name", "output_name", "predictor", "role", "spec",
-                 "version", "version_text")
+    __slots__ = (
+        "batcher",
+        "headers",
+        "name",
+        "output_name",
+        "predictor",
+        "role",
+        "spec",
+        "version",
+        "version_text",
+    )
 
     def __init__(
         self, name: str, version: int, role: str, predictor: Any, spec: InputSpec, batcher: Batcher
@@ -83,7 +102,7 @@ class LoadedModel:
             (b"x-model-version", self.version_text.encode()),
         ]
         signature = getattr(predictor, "signature", None)
-        outputs = getattr(signature, "outputs", ()) or ()
+        outputs: Any = getattr(signature, "outputs", ()) or ()
         self.output_name = outputs[0].name if len(outputs) == 1 else "predict"
 
     @property
@@ -96,10 +115,16 @@ class LoadedModel:
         signature = getattr(self.predictor, "signature", None)
         inputs = []
         for name, dtype, shape in zip(
-            self.spec.names, self.spec.dtypes, self.spec.shapes or [None] * len(self.spec.names),
+            self.spec.names,
+            self.spec.dtypes,
+            self.spec.shapes or [None] * len(self.spec.names),
             strict=False,
         ):
-            dt = "BYTES" if dtype in {"str", "object"} or dtype.startswith("datetime") else oip_datatype(dtype)
+            dt = (
+                "BYTES"
+                if dtype in {"str", "object"} or dtype.startswith("datetime")
+                else oip_datatype(dtype)
+            )
             inputs.append({"name": name, "datatype": dt, "shape": list(shape) if shape else [-1]})
         outputs = []
         for out in getattr(signature, "outputs", ()) or ():
@@ -114,7 +139,7 @@ class Routing:
     Args:
         champion: Receives the traffic not sent to the canary.
         canary: Receives ``canary_percent`` of the requests.
-        canary_percent: 0–100.
+        canary_percent: 0-100.
         sticky_header: Lower-case header whose value pins a caller to one side (hashed).
         shadow: Receives a copy of every answered request.
         revision: The deployment revision this reflects.
@@ -122,8 +147,17 @@ class Routing:
         limits: Request limits.
     """
 
-    __slots__ = ("_threshold", "canary", "canary_percent", "champion", "limits", "paused",
-                 "revision", "shadow", "sticky_header")
+    __slots__ = (
+        "_threshold",
+        "canary",
+        "canary_percent",
+        "champion",
+        "limits",
+        "paused",
+        "revision",
+        "shadow",
+        "sticky_header",
+    )
 
     def __init__(
         self,

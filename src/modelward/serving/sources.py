@@ -29,7 +29,7 @@ class Wanted:
     Attributes:
         champion: ``(model, version)`` receiving the main traffic.
         canary: ``(model, version)`` receiving ``canary_percent`` of it.
-        canary_percent: 0–100.
+        canary_percent: 0-100.
         sticky_header: Header pinning callers to one side.
         shadow: ``(model, version)`` receiving a mirrored copy.
         batching: Micro-batching settings.

@@ -184,7 +184,9 @@ class ServingState:
             max_batch_size=wanted.batching.max_batch_size,
             max_wait_ms=wanted.batching.max_wait_ms,
             receiving=self._receiving,
-            on_batch=lambda items, merged, out, done: self._on_batch(holder[0], items, merged, out, done),
+            on_batch=lambda items, merged, out, done: self._on_batch(
+                holder[0], items, merged, out, done
+            ),
             inline_rows=self.inline_rows,
             max_queue_rows=self.shadow_queue_rows if shadow else None,
             always_thread=shadow,
@@ -260,7 +262,12 @@ class ServingState:
         task.add_done_callback(self._retiring.discard)
 
     def _on_batch(
-        self, model: LoadedModel, items: list[BatchItem], merged: Batch, outputs: np.ndarray, done: float
+        self,
+        model: LoadedModel,
+        items: list[BatchItem],
+        merged: Batch,
+        outputs: np.ndarray,
+        done: float,
     ) -> None:
         self.metrics.observe_batch(
             model.name, model.version_text, model.role, int(outputs.shape[0]), len(items), outputs

@@ -127,18 +127,21 @@ class InputSpec:
         """A ``{field: [values]}`` object (scalars mean one row)."""
         if not isinstance(columns, Mapping):
             raise InvalidInput(
-                f"expected an object of columns, got {_what(columns)}", details={"got": _what(columns)}
+                f"expected an object of columns, got {_what(columns)}",
+                details={"got": _what(columns)},
             )
         if self.kind == "none":
             data = {k: v if isinstance(v, list) else [v] for k, v in columns.items()}
-            lengths = {len(v) for v in data.values()}
-            if len(lengths) > 1:
+            sizes = {len(v) for v in data.values()}
+            if len(sizes) > 1:
                 raise SchemaViolation("the columns have different lengths")
-            n = lengths.pop() if lengths else 0
+            n = sizes.pop() if sizes else 0
             self._check_rows(n)
             return [{k: v[i] for k, v in data.items()} for i in range(n)]
         self._check_fields(columns.keys())
-        values = {n: columns[n] if isinstance(columns[n], list) else [columns[n]] for n in self.names}
+        values = {
+            n: columns[n] if isinstance(columns[n], list) else [columns[n]] for n in self.names
+        }
         lengths = {n: len(v) for n, v in values.items()}
         if len(set(lengths.values())) > 1:
             raise SchemaViolation(
@@ -235,9 +238,7 @@ class InputSpec:
     # -- helpers -------------------------------------------------------------------------------
     def _check_rows(self, n: int) -> None:
         if n == 0:
-            raise InvalidInput(
-                "the request has no rows; send at least one", details={"rows": 0}
-            )
+            raise InvalidInput("the request has no rows; send at least one", details={"rows": 0})
         if n > self.max_rows:
             raise PayloadTooLarge(
                 f"the request has {n:,} rows; this endpoint accepts at most {self.max_rows:,} "
@@ -252,7 +253,9 @@ class InputSpec:
         if missing or unknown:
             raise self._fields_error(missing, unknown)
 
-    def _fields_error(self, missing: list[str], unknown: list[Any], row: int | None = None) -> SchemaViolation:
+    def _fields_error(
+        self, missing: list[str], unknown: list[Any], row: int | None = None
+    ) -> SchemaViolation:
         parts = []
         if missing:
             parts.append(f"missing field(s) {', '.join(map(repr, missing))}")
@@ -299,10 +302,9 @@ class InputSpec:
 
     def _cast(self, arr: np.ndarray, dtype: np.dtype, columns: Any) -> np.ndarray:
         if arr.ndim == 2 and arr.dtype.kind in _NUMERIC:
-            if arr.dtype.kind == "f" and dtype.kind in "iub":
-                if not np.all(np.mod(arr, 1) == 0):
-                    for name, values in columns().items():
-                        self._column(name, list(values))
+            if arr.dtype.kind == "f" and dtype.kind in "iub" and not np.all(np.mod(arr, 1) == 0):
+                for name, values in columns().items():
+                    self._column(name, list(values))
             return arr.astype(dtype, copy=False)
         # Something is not a number: find it, field by field, for the message.
         if self.allow_nan and dtype.kind == "f":
@@ -406,7 +408,9 @@ class InputSpec:
                 )
             arr = arr.astype(dtype, copy=False)
             if arr.dtype.kind == "f" and not self.allow_nan and not np.isfinite(arr).all():
-                raise _nonfinite(name, int(np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0]), math.nan)
+                raise _nonfinite(
+                    name, int(np.flatnonzero(~np.isfinite(arr.reshape(-1)))[0]), math.nan
+                )
         return arr
 
 
@@ -516,7 +520,7 @@ def concat(batches: Sequence[Batch]) -> Batch:
         return {k: np.concatenate([b[k] for b in batches]) for k in first}  # type: ignore[call-overload]
     out: list[Any] = []
     for b in batches:
-        out.extend(b)  # type: ignore[arg-type]
+        out.extend(b)
     return out
 
 

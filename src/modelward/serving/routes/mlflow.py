@@ -48,7 +48,8 @@ class InvocationsEndpoint(PredictEndpoint):
         unknown = [k for k in doc if k not in _KEYS and k != "params"]
         if len(keys) != 1 or unknown:
             raise InvalidInput(
-                "the body must have exactly one of " + ", ".join(_KEYS)
+                "the body must have exactly one of "
+                + ", ".join(_KEYS)
                 + (f" (got {', '.join(map(repr, unknown or keys))})" if unknown or keys else ""),
                 details={"accepted": list(_KEYS), "got": list(doc)},
             )
@@ -72,7 +73,11 @@ class InvocationsEndpoint(PredictEndpoint):
         except (UnicodeDecodeError, StopIteration, csv.Error) as exc:
             raise InvalidInput(f"the CSV body cannot be read: {exc}") from None
         spec = model.spec
-        numeric = {n for n, d in zip(spec.names, spec.dtypes, strict=True) if d not in {"str", "object"} and not d.startswith("datetime")}
+        numeric = {
+            n
+            for n, d in zip(spec.names, spec.dtypes, strict=True)
+            if d not in {"str", "object"} and not d.startswith("datetime")
+        }
         parsed: list[list[Any]] = []
         for i, row in enumerate(rows):
             if len(row) != len(header):
@@ -80,7 +85,9 @@ class InvocationsEndpoint(PredictEndpoint):
                     f"CSV row {i} has {len(row)} values but the header has {len(header)}",
                     details={"row": i},
                 )
-            parsed.append([_number(header[j], v, i) if header[j] in numeric else v for j, v in enumerate(row)])
+            parsed.append(
+                [_number(header[j], v, i) if header[j] in numeric else v for j, v in enumerate(row)]
+            )
         return spec.from_rows(parsed, header), None
 
     def encode(self, outputs: np.ndarray, model: LoadedModel, rid: str, context: Any) -> bytes:
