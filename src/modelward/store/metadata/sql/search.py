@@ -50,6 +50,9 @@ _ATTRIBUTE_COLUMNS: dict[str, sa.Column[Any]] = {
 
 _KV_TABLES = {"metric": latest_metrics, "param": params, "tag": tags}
 
+#: In LIKE patterns a backslash makes the next ``%``, ``_`` or backslash literal.
+_LIKE_ESCAPE = "\\"
+
 
 def _apply(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
     result: ColumnElement[bool] = _compare(column, op, value)
@@ -73,14 +76,15 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> Any:
         return column.in_(list(value))
     if op == "not in":
         return column.not_in(list(value))
+    # An explicit escape character: PostgreSQL defaults to backslash, SQLite has none.
     if op == "like":
-        return column.like(value)
+        return column.like(value, escape=_LIKE_ESCAPE)
     if op == "ilike":
-        return column.ilike(value)
+        return column.ilike(value, escape=_LIKE_ESCAPE)
     if op == "not like":
-        return column.not_like(value)
+        return column.not_like(value, escape=_LIKE_ESCAPE)
     if op == "not ilike":
-        return column.not_ilike(value)
+        return column.not_ilike(value, escape=_LIKE_ESCAPE)
     raise InvalidInput(f"unsupported operator {op!r}")  # the parser never produces one
 
 

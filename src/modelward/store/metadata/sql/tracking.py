@@ -554,7 +554,11 @@ class SqlTrackingStore(TrackingStore):
         *,
         include_deleted: bool = False,
     ) -> Page[Run]:
-        if not isinstance(max_results, int) or not 1 <= max_results <= sql_search.MAX_RESULTS:
+        if (
+            not isinstance(max_results, int)
+            or isinstance(max_results, bool)
+            or not 1 <= max_results <= sql_search.MAX_RESULTS
+        ):
             raise InvalidInput(
                 "max_results must be an integer from 1 to "
                 f"{sql_search.MAX_RESULTS}, not {max_results!r}"

@@ -1,0 +1,57 @@
+"""The public surface of ``import modelward``: a pinned, sorted ``__all__``, resolved lazily."""
+
+from __future__ import annotations
+
+import pytest
+
+import modelward
+
+PUBLIC = [
+    "ActiveRun",
+    "Client",
+    "Settings",
+    "__version__",
+    "active_run",
+    "connect",
+    "create_experiment",
+    "download_artifacts",
+    "end_run",
+    "flush",
+    "get_client",
+    "get_experiment",
+    "get_metric_history",
+    "get_run",
+    "list_artifacts",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "start_run",
+]
+
+
+def test_all_is_pinned_and_sorted() -> None:
+    assert modelward.__all__ == PUBLIC
+    assert modelward.__all__ == sorted(modelward.__all__)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_resolves(name: str) -> None:
+    value = getattr(modelward, name)
+    assert value is not None
+    assert name in dir(modelward)
+    if name != "__version__":
+        assert getattr(value, "__module__", "").startswith("modelward.")
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'modelward' has no attribute 'nope'"):
+        modelward.nope  # noqa: B018
