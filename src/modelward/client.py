@@ -11,6 +11,8 @@ from modelward.config import Settings
 if TYPE_CHECKING:
     from modelward.artifacts import ArtifactService
     from modelward.deployments import DeploymentService
+    from modelward.models.service import ModelService
+    from modelward.registry.service import RegistryService
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
     from modelward.tracking.service import TrackingService
@@ -81,7 +83,7 @@ class Client:
 
     @property
     def actor(self) -> str:
-        """Who this client acts as in history entries: ``settings.user`` or the login name."""
+        """Who this client acts as in audit and history entries (``settings.user`` or login)."""
         if self.settings.user:
             return self.settings.user
         import getpass
@@ -90,6 +92,39 @@ class Client:
             return getpass.getuser()
         except (KeyError, OSError):
             return "unknown"
+
+    @functools.cached_property
+    def models(self) -> ModelService:
+        """Log models to runs, load them (verified), export them."""
+        from modelward.models.service import ModelService
+
+        return ModelService(
+            self.store, self.artifacts, self.settings, dataset_inputs=self._dataset_inputs
+        )
+
+    @functools.cached_property
+    def registry(self) -> RegistryService:
+        """Registered models, versions, aliases, audit log and lineage."""
+        from modelward.registry.service import RegistryService
+
+        return RegistryService(
+            self.store, self.models, actor=self.actor, datasets=self._datasets_service()
+        )
+
+    def _datasets_service(self) -> object | None:
+        # The datasets service arrives as `client.datasets`; lineage degrades without it.
+        try:
+            return getattr(self, "datasets", None)
+        except ImportError:
+            return None
+
+    def _dataset_inputs(self, run_id: str) -> list[dict[str, object]]:
+        service = self._datasets_service()
+        if service is None or not hasattr(service, "run_inputs"):
+            return []
+        from modelward.registry.lineage import dataset_inputs
+
+        return dataset_inputs(service, run_id)
 
     @functools.cached_property
     def deployments(self) -> DeploymentService:
@@ -101,13 +136,7 @@ class Client:
         )
 
     def _resolve_version(self, target: object) -> int:
-        # The registry resolves references; imported lazily so deployments load without it.
-        registry = getattr(self, "registry", None)
-        if registry is None:  # pragma: no cover - until the registry is merged
-            from modelward.errors import MissingDependency
-
-            raise MissingDependency("the model registry is not available in this build")
-        return int(registry.resolve(str(target)).version)
+        return int(self.registry.resolve(str(target)).version)
 
     def close(self) -> None:
         """Flush buffered metrics and release connections."""

@@ -10,11 +10,23 @@ from typing import Any
 
 import pytest
 
+from model_fixtures import client, frame, labels, numeric_xy, pipeline, run_id
 from modelward.cli.main import main
 from modelward.client import Client
 from modelward.config import Settings
 from modelward.entities import RunStatus
 from modelward.store.metadata.tracking import MetricPoint
+
+__all__ = [
+    "Populated",
+    "Result",
+    "client",
+    "frame",
+    "labels",
+    "numeric_xy",
+    "pipeline",
+    "run_id",
+]
 
 
 @dataclass

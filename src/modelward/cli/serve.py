@@ -185,7 +185,7 @@ def predict(
     from modelward.deployments.batch import count_rows, predict_file
 
     client = get_context().client
-    predictor = client.models.load_model(model_uri, backend=backend, trust=trust)  # type: ignore[attr-defined]
+    predictor = client.models.load_model(model_uri, backend=backend, trust=trust)  # type: ignore[arg-type]
     source = Path(input_path)
     total = count_rows(source)
     started = time.perf_counter()

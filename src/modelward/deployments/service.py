@@ -10,9 +10,9 @@ a deployment follows moves, the serving process records the new version here
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import logging
-import builtins
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 

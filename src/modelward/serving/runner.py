@@ -115,8 +115,10 @@ def build_state(client: Client, options: ServeOptions) -> ServingState:
         )
 
     def load(name: str, version: int) -> Any:
-        return client.models.load_model(  # type: ignore[attr-defined]
-            f"models:/{name}/{version}", backend=options.backend, trust=options.trust
+        return client.models.load_model(
+            f"models:/{name}/{version}",
+            backend=options.backend,  # type: ignore[arg-type]  # checked by the CLI's Choice
+            trust=options.trust,
         )
 
     return ServingState(

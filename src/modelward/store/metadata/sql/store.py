@@ -7,12 +7,19 @@ from modelward.store.metadata.sql.artifact_index import SqlArtifactIndexStore
 from modelward.store.metadata.sql.deployments import SqlDeploymentStore
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.migrate import check_schema, current_revision
+from modelward.store.metadata.sql.registry import SqlRegistryStore
 from modelward.store.metadata.sql.tracking import SqlTrackingStore
 
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(SqlTrackingStore, SqlArtifactIndexStore, SqlDeploymentStore, MetadataStore):
+class SqlMetadataStore(
+    SqlTrackingStore,
+    SqlArtifactIndexStore,
+    SqlRegistryStore,
+    SqlDeploymentStore,
+    MetadataStore,
+):
     """Metadata in SQLite or PostgreSQL through SQLAlchemy Core.
 
     Args:
