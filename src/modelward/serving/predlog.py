@@ -170,11 +170,11 @@ class PredictionLogWriter:
         """Write everything queued, then stop the thread."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-        else:
-            self._flush(list(self._drain()), final=True)
+        if self._thread is None:
+            self.start()
+        assert self._thread is not None
+        self._thread.join(timeout)
+        self._thread = None
 
     def flush(self) -> None:
         """Ask the thread to write what it holds now (returns at once)."""
@@ -186,41 +186,49 @@ class PredictionLogWriter:
             yield self._queue.popleft()
 
     def _run(self) -> None:
-        pending: list[_Record] = []
+        # Records are turned into Arrow tables at every wake-up (twice a second): columns
+        # take a fraction of the memory of per-request Python objects.
+        pending: list[pa.Table] = []
         pending_rows = 0
+        first_ms = 0
         last = time.monotonic()
         while True:
             stopping = self._stop.is_set()
             self._wake.wait(0.5)
             forced = self._wake.is_set()
             self._wake.clear()
-            for record in self._drain():
-                pending.append(record)
-                pending_rows += int(record.outputs.shape[0])
+            records = list(self._drain())
+            if records:
+                rows = sum(int(r.outputs.shape[0]) for r in records)
+                try:
+                    pending.append(_arrow(records))
+                    first_ms = first_ms or records[0].done_ms
+                    pending_rows += rows
+                except Exception:  # pragma: no cover - a bug: never let it stop serving
+                    log.exception("cannot encode %d prediction log rows; dropped", rows)
+                    self._release(rows)
+                    self._drop(rows, "encode_failed")
             if self._metrics is not None:
                 self._metrics.log_queue.labels(self.deployment).set(self._queued)
             due = time.monotonic() - last >= self.roll_seconds
             if pending and (pending_rows >= self.roll_rows or due or forced or stopping):
-                if self._flush(pending, final=stopping):
-                    pending, pending_rows = [], 0
+                if self._flush(pending, pending_rows, first_ms, final=stopping):
+                    pending, pending_rows, first_ms = [], 0, 0
                 last = time.monotonic()
             if stopping and not self._queue:
                 if pending:  # the store is down at shutdown: what is left is lost, counted
                     self._drop(pending_rows, "store_unavailable")
                 return
 
-    def _flush(self, records: list[_Record], *, final: bool) -> bool:
-        if not records:
-            return True
-        rows = sum(int(r.outputs.shape[0]) for r in records)
+    def _flush(self, tables: list[pa.Table], rows: int, first_ms: int, *, final: bool) -> bool:
         try:
-            data = _parquet(records)
+            data = _parquet(tables)
         except Exception:  # pragma: no cover - a bug: never let it stop serving
             log.exception("cannot build the prediction log file; %d rows dropped", rows)
             self._release(rows)
             self._drop(rows, "encode_failed")
             return True
-        path = part_path(records[0].done_ms)
+        path = part_path(first_ms)
         try:
             self._write(path, data)
         except Exception as exc:
@@ -247,15 +255,23 @@ class PredictionLogWriter:
             self._metrics.log_dropped.labels(self.deployment, reason).inc(rows)
 
 
-def _parquet(records: list[_Record]) -> bytes:
+def _arrow(records: list[_Record]) -> pa.Table:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     groups: dict[tuple[str, int, str, tuple[str, ...], str], list[_Record]] = {}
     for r in records:
         form = "array" if isinstance(r.inputs, np.ndarray) else type(r.inputs).__name__
         groups.setdefault((r.model, r.version, r.role, tuple(r.names), form), []).append(r)
     tables = [_table(group) for group in groups.values()]
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _parquet(tables: list[pa.Table]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     table = (
         tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="permissive")
     )

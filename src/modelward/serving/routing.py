@@ -103,7 +103,7 @@ class LoadedModel:
         ]
         signature = getattr(predictor, "signature", None)
         outputs: Any = getattr(signature, "outputs", ()) or ()
-        self.output_name = outputs[0].name if len(outputs) == 1 else "predict"
+        self.output_name = outputs[0].name if outputs else "predict"
 
     @property
     def key(self) -> tuple[str, int, str]:
