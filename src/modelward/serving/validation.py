@@ -306,15 +306,11 @@ class InputSpec:
                 for name, values in columns().items():
                     self._column(name, list(values))
             return arr.astype(dtype, copy=False)
-        # Something is not a number: find it, field by field, for the message.
-        if self.allow_nan and dtype.kind == "f":
-            cols = columns()
-            return np.column_stack([self._column(n, list(cols[n])) for n in self.names])
-        for name, values in columns().items():
-            self._column(name, list(values))
-        raise SchemaViolation(  # pragma: no cover - every non-numeric value is named above
-            f"the inputs must all be {dtype} numbers", details={"expected": str(dtype)}
-        )
+        # Not one numeric matrix: check field by field (which names the culprit, or handles
+        # nulls allowed as NaN and integers past int64) and stack the checked columns.
+        cols = columns()
+        checked = [self._column(n, list(cols[n])) for n in self.names]
+        return np.column_stack(checked).astype(dtype, copy=False)
 
     def _column(self, name: str, values: list[Any]) -> np.ndarray:
         dtype = self.dtypes[self.index[name]]
@@ -362,6 +358,8 @@ class InputSpec:
                 f"field {name!r} holds numbers that do not fit {dtype}",
                 details={"field": name, "expected": str(dtype)},
             ) from None
+        if arr.dtype.kind == "O" and floats:
+            arr = np.array(clean, dtype=np.float64)  # integers past int64 still fit a float
         if arr.dtype.kind == "O":
             raise SchemaViolation(
                 f"field {name!r} holds an integer too large for {dtype}",

@@ -1,0 +1,10 @@
+"""Serving fixtures (helpers live in tests/serving/helpers.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
