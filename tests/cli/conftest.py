@@ -10,23 +10,10 @@ from typing import Any
 
 import pytest
 
-from model_fixtures import client, frame, labels, numeric_xy, pipeline, run_id
 from modelward.cli.main import main
 from modelward.client import Client
 from modelward.config import Settings
 from modelward.entities import RunStatus
-from modelward.store.metadata.tracking import MetricPoint
-
-__all__ = [
-    "Populated",
-    "Result",
-    "client",
-    "frame",
-    "labels",
-    "numeric_xy",
-    "pipeline",
-    "run_id",
-]
 
 
 @dataclass
@@ -89,14 +76,20 @@ def populated(sqlite_uri: str, tmp_path: Path) -> Populated:
         store.log_params(bad.id, {"lr": "0.5", "depth": "3"})
         store.log_metrics(
             [
-                MetricPoint(good.id, "acc", 0.7, 0, 1000),
-                MetricPoint(good.id, "acc", 0.9, 1, 1100),
-                MetricPoint(bad.id, "acc", 0.4, 0, 2000),
-                MetricPoint(bad.id, "loss", float("nan"), 0, 2000),
-                MetricPoint(good.id, "system/cpu_percent", 5.0, 0, 1000),
+                (good.id, "acc", 0.7, 0, 1000),
+                (good.id, "acc", 0.9, 1, 1100),
+                (bad.id, "acc", 0.4, 0, 2000),
+                (bad.id, "loss", float("nan"), 0, 2000),
+                (good.id, "system/cpu_percent", 5.0, 0, 1000),
             ]
         )
         for run, status in ((good, RunStatus.FINISHED), (bad, RunStatus.FAILED)):
             store.set_run_status(run.id, status, end_time=run.start_time + 65_000)
         store.set_run_status(child.id, RunStatus.FINISHED, end_time=4000)
     return Populated(sqlite_uri, exp.id, {"good": good.id, "bad": bad.id, "child": child.id})
+
+
+# Model fixtures for `modelward models …` tests: an embedded client, a run, a pipeline.
+from tests.model_fixtures import client, frame, labels, numeric_xy, pipeline, run_id  # noqa: E402
+
+__all__ = ["client", "frame", "labels", "numeric_xy", "pipeline", "run_id"]

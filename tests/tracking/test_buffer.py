@@ -25,7 +25,7 @@ def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def _point(i: int, run_id: str = "r") -> MetricPoint:
-    return MetricPoint(run_id, "m", float(i), i, i)
+    return (run_id, "m", float(i), i, i)
 
 
 class RecordingSink:
@@ -85,7 +85,7 @@ def test_append_does_not_wait_for_a_busy_store(make_buffer: Callable[..., Metric
     assert len(buffer) == 20_000
     sink.release.set()
     buffer.flush()
-    assert [p.step for p in sink.points] == list(range(20_001))
+    assert [p[3] for p in sink.points] == list(range(20_001))
     assert len(buffer) == 0
 
 
@@ -122,7 +122,7 @@ def test_failed_flush_requeues_then_succeeds(make_buffer: Callable[..., MetricBu
             buffer.flush()
         assert len(buffer) == 10
     buffer.flush()
-    assert [p.step for p in sink.points] == list(range(10))  # each once, in order
+    assert [p[3] for p in sink.points] == list(range(10))  # each once, in order
 
 
 def test_background_retries_until_the_store_accepts(
@@ -133,7 +133,7 @@ def test_background_retries_until_the_store_accepts(
     with caplog.at_level(logging.WARNING, logger="modelward.tracking.buffer"):
         buffer.extend([_point(i) for i in range(100)])
         _wait_until(lambda: len(sink.points) == 100)
-    assert [p.step for p in sink.points] == list(range(100))
+    assert [p[3] for p in sink.points] == list(range(100))
     assert "could not write 100 metric points (will retry): driver bug" in caplog.text
 
 
@@ -168,7 +168,7 @@ def test_back_pressure_bounds_the_queue(make_buffer: Callable[..., MetricBuffer]
         longest = max(longest, len(buffer))
     assert longest < 500
     buffer.flush()
-    assert [p.step for p in sink.points] == list(range(5000))
+    assert [p[3] for p in sink.points] == list(range(5000))
 
 
 def test_extend_past_the_limit_before_any_flush_does_not_hang(

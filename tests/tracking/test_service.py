@@ -36,7 +36,8 @@ def test_end_run_sets_terminal_status_and_flushes(client: Client) -> None:
     tracking = client.tracking
     run = tracking.start_run("exp")
     tracking.log_metric(run.id, "loss", 0.5, step=3)
-    ended = tracking.end_run(run.id, "FAILED")
+    assert tracking.end_run(run.id, "FAILED") is RunStatus.FAILED
+    ended = tracking.get_run(run.id)
     assert ended.status is RunStatus.FAILED
     assert ended.end_time is not None
     assert ended.metrics == {"loss": 0.5}

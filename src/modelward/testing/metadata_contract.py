@@ -115,7 +115,7 @@ INF = float("inf")
 
 # -- helpers --------------------------------------------------------------------------------
 def _points(run_id: str, key: str, values: Sequence[tuple[int, int, float]]) -> list[MetricPoint]:
-    return [MetricPoint(run_id, key, value, step, ts) for step, ts, value in values]
+    return [(run_id, key, value, step, ts) for step, ts, value in values]
 
 
 def _same_float(a: float, b: float) -> bool:
@@ -241,7 +241,7 @@ def test_unknown_run_raises_not_found(store: MetadataStore) -> None:
         with pytest.raises(NotFound, match=f"run '{missing}'"):
             call()
     with pytest.raises(NotFound, match=f"unknown run '{missing}'"):
-        store.log_metrics([MetricPoint(missing, "loss", 1.0, 0, 1)])
+        store.log_metrics([(missing, "loss", 1.0, 0, 1)])
 
 
 def test_run_status_terminal_sets_end_time(store: MetadataStore) -> None:
@@ -387,9 +387,9 @@ def test_nan_and_infinities_round_trip(store: MetadataStore) -> None:
         assert _same_float(point.value, expected), (point, expected)
     store.log_metrics(
         [
-            MetricPoint(run.id, "nan", NAN, 0, 1),
-            MetricPoint(run.id, "inf", INF, 0, 1),
-            MetricPoint(run.id, "-inf", -INF, 0, 1),
+            (run.id, "nan", NAN, 0, 1),
+            (run.id, "inf", INF, 0, 1),
+            (run.id, "-inf", -INF, 0, 1),
         ]
     )
     latest = store.get_run(run.id).metrics
@@ -405,7 +405,7 @@ def test_latest_metric_is_highest_step_then_latest_timestamp(store: MetadataStor
     run = store.create_run(exp.id)
 
     def log_then_latest(step: int, ts: int, value: float) -> float:
-        store.log_metrics([MetricPoint(run.id, "m", value, step, ts)])
+        store.log_metrics([(run.id, "m", value, step, ts)])
         return store.get_run(run.id).metrics["m"]
 
     assert log_then_latest(5, 100, 1.0) == 1.0
@@ -423,7 +423,7 @@ def test_metrics_for_several_runs_in_one_batch(store: MetadataStore) -> None:
     """One log_metrics call may carry many runs and keys; every point is kept."""
     exp = store.create_experiment("exp")
     a, b = store.create_run(exp.id), store.create_run(exp.id)
-    points = [MetricPoint(r.id, f"k{i % 3}", float(i), i, i) for i in range(3000) for r in (a, b)]
+    points = [(r.id, f"k{i % 3}", float(i), i, i) for i in range(3000) for r in (a, b)]
     store.log_metrics(points)
     for run in (a, b):
         history = store.get_metric_history(run.id, "k1")
@@ -437,9 +437,7 @@ def test_log_metrics_for_an_unknown_run_writes_nothing(store: MetadataStore) -> 
     run = store.create_run(exp.id)
     missing = "a" * 32
     with pytest.raises(NotFound, match=f"unknown run '{missing}'") as info:
-        store.log_metrics(
-            [MetricPoint(run.id, "m", 1.0, 0, 1), MetricPoint(missing, "m", 1.0, 0, 1)]
-        )
+        store.log_metrics([(run.id, "m", 1.0, 0, 1), (missing, "m", 1.0, 0, 1)])
     assert info.value.details["run_ids"] == [missing]
     assert store.get_metric_history(run.id, "m") == []
 

@@ -17,7 +17,6 @@ import pytest
 from modelward.entities import Run, RunStatus
 from modelward.errors import FilterSyntaxError, InvalidInput
 from modelward.store.metadata.base import MetadataStore
-from modelward.store.metadata.tracking import MetricPoint
 
 __all__ = [
     "test_search_across_experiments",
@@ -74,7 +73,7 @@ def _runs(
         if params:
             store.log_params(run.id, params)
         if metrics:
-            store.log_metrics([MetricPoint(run.id, k, v, 0, start) for k, v in metrics.items()])
+            store.log_metrics([(run.id, k, v, 0, start) for k, v in metrics.items()])
         if status is not RunStatus.RUNNING:
             store.set_run_status(run.id, status, end_time=start + 500)
     return ids
@@ -430,7 +429,7 @@ def test_search_paging_visits_every_run_once(store: MetadataStore) -> None:
         # Equal start times and tied metric values force the tie-breakers to do their job.
         run = store.create_run(exp.id, name=f"r{i:02d}", start_time=1000)
         if i % 6:
-            points.append(MetricPoint(run.id, "m", float(i % 4), 0, 1))
+            points.append((run.id, "m", float(i % 4), 0, 1))
     store.log_metrics(points)
     for order_by in ([], ["metrics.m DESC"], ["metrics.m", "name DESC"]):
         everything = store.search_runs([exp.id], "", order_by, max_results=100)

@@ -96,15 +96,16 @@ def test_schema_behind_this_modelward_is_refused(
     sqlite_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pretend this modelward shipped a newer migration than the database has.
+    current = migrate.HEAD_REVISION
     monkeypatch.setattr(migrate, "HEAD_REVISION", "9000")
     monkeypatch.setattr(migrate, "KNOWN_REVISIONS", (*migrate.KNOWN_REVISIONS, "9000"))
     with pytest.raises(
         SchemaOutOfDate,
-        match="at revision 0001 but this modelward needs 9000; back up the database, "
+        match=f"at revision {current} but this modelward needs 9000; back up the database, "
         "then run: modelward db upgrade",
     ) as info:
         open_store(sqlite_uri)
-    assert info.value.details == {"current": "0001", "required": "9000"}
+    assert info.value.details == {"current": current, "required": "9000"}
 
 
 def test_schema_newer_than_this_modelward_is_refused(

@@ -12,7 +12,6 @@ from modelward.store.metadata.sql.search import (
     decode_page_token,
     encode_page_token,
 )
-from modelward.store.metadata.tracking import MetricPoint
 
 HOSTILE = "x' OR 1=1 --"
 
@@ -45,7 +44,7 @@ def test_hostile_value_matches_nothing_and_harms_nothing(sqlite_store: MetadataS
     exp = sqlite_store.create_experiment("exp")
     run = sqlite_store.create_run(exp.id, name="r", tags={"t": "v"})
     sqlite_store.log_params(run.id, {"depth": "3"})
-    sqlite_store.log_metrics([MetricPoint(run.id, "m", 1.0, 0, 1)])
+    sqlite_store.log_metrics([(run.id, "m", 1.0, 0, 1)])
     for filter_string in [
         f'params.depth = "{HOSTILE}"',
         f'params.depth != "{HOSTILE}" and tags.t = "{HOSTILE}"',
