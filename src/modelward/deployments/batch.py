@@ -100,13 +100,15 @@ def predict_file(
                 for i, name in enumerate(batch.schema.names)
             }
             outputs = np.asarray(predictor.predict(columns))
-            table = pa.Table.from_batches([batch]) if keep_inputs else pa.table({})
+            out: dict[str, Any] = {}
+            if keep_inputs:
+                out.update(zip(batch.schema.names, batch.columns, strict=True))
             if outputs.ndim == 1:
-                table = table.append_column("prediction", pa.array(outputs))
+                out["prediction"] = pa.array(outputs)
             else:
                 flat = outputs.reshape(outputs.shape[0], -1)
-                for j in range(flat.shape[1]):
-                    table = table.append_column(f"prediction_{j}", pa.array(flat[:, j]))
+                out.update({f"prediction_{j}": pa.array(flat[:, j]) for j in range(flat.shape[1])})
+            table = pa.table(out)
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
             writer.write_table(table)
