@@ -24,12 +24,10 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +148,7 @@ def measure(port: int, path: str, body: bytes, seconds: float) -> dict[str, Any]
     return out
 
 
-# -- servers ----------------------------------------------------------------------------------------
+# -- servers -----------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -218,7 +216,9 @@ def prepare(workdir: Path) -> dict[str, Any]:
     settings = Settings.defaults(home=home, system_metrics=False, capture_environment=False)
     with Client(settings=settings) as client:
         run = client.tracking.start_run("bench-serving")
-        logged = client.models.log_model(model, "model", run_id=run.id, input_example=x.head(20), onnx=True)
+        logged = client.models.log_model(
+            model, "model", run_id=run.id, input_example=x.head(20), onnx=True
+        )
         client.tracking.end_run(run.id)
         client.registry.register(logged.uri, "bench", alias="champion")
         client.deployments.create("bench", "bench@champion")
@@ -230,14 +230,29 @@ def prepare(workdir: Path) -> dict[str, Any]:
 
 def run_ours(home: Path, backend: str, seconds: float) -> dict[str, Any]:
     port = _free_port()
-    cmd = [sys.executable, "-m", "modelward", "--home", str(home), "serve", "bench",
-           "--port", str(port), "--backend", backend]
+    cmd = [
+        sys.executable,
+        "-m",
+        "modelward",
+        "--home",
+        str(home),
+        "serve",
+        "bench",
+        "--port",
+        str(port),
+        "--backend",
+        backend,
+    ]
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         ready_s = _wait_ready(f"http://127.0.0.1:{port}/v2/health/ready", proc, 60)
         rss_ready = _rss_mb(proc.pid)
         oip = json.dumps(
-            {"inputs": [{"name": "x", "shape": [1, len(FEATURES)], "datatype": "FP64", "data": ROW}]}
+            {
+                "inputs": [
+                    {"name": "x", "shape": [1, len(FEATURES)], "datatype": "FP64", "data": ROW}
+                ]
+            }
         ).encode()
         split = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [ROW]}}).encode()
         records = json.dumps([dict(zip(FEATURES, ROW, strict=True))]).encode()
@@ -260,25 +275,36 @@ def run_mlserver(binary: str, peer: Path, seconds: float, batching: bool) -> dic
     shutil.copy(peer / "model.joblib", folder / "bench" / "model.joblib")
     port = _free_port()
     settings: dict[str, Any] = {
-        "http_port": port, "grpc_port": _free_port(), "metrics_port": _free_port(),
-        "parallel_workers": 0, "host": "127.0.0.1", "debug": False,
+        "http_port": port,
+        "grpc_port": _free_port(),
+        "metrics_port": _free_port(),
+        "parallel_workers": 0,
+        "host": "127.0.0.1",
+        "debug": False,
     }
     (folder / "settings.json").write_text(json.dumps(settings))
     model_settings: dict[str, Any] = {
-        "name": "bench", "implementation": "mlserver_sklearn.SKLearnModel",
+        "name": "bench",
+        "implementation": "mlserver_sklearn.SKLearnModel",
         "parameters": {"uri": "./model.joblib"},
     }
     if batching:
         model_settings.update({"max_batch_size": 32, "max_batch_time": 0.01})
     (folder / "bench" / "model-settings.json").write_text(json.dumps(model_settings))
     proc = subprocess.Popen(
-        [binary, "start", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [binary, "start", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         cwd=folder,
     )
     try:
         ready_s = _wait_ready(f"http://127.0.0.1:{port}/v2/models/bench/ready", proc, 120)
         body = json.dumps(
-            {"inputs": [{"name": "x", "shape": [1, len(FEATURES)], "datatype": "FP64", "data": ROW}]}
+            {
+                "inputs": [
+                    {"name": "x", "shape": [1, len(FEATURES)], "datatype": "FP64", "data": ROW}
+                ]
+            }
         ).encode()
         out: dict[str, Any] = {"infer": measure(port, "/v2/models/bench/infer", body, seconds)}
         out["ready_s"] = ready_s
@@ -298,9 +324,23 @@ def run_mlflow(binary: str, peer: Path, seconds: float) -> dict[str, Any]:
     subprocess.run([python, "-c", code], check=True, capture_output=True)
     port = _free_port()
     proc = subprocess.Popen(
-        [binary, "models", "serve", "-m", str(target), "-p", str(port), "-h", "127.0.0.1",
-         "--env-manager", "local", "-w", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "models",
+            "serve",
+            "-m",
+            str(target),
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "--env-manager",
+            "local",
+            "-w",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         ready_s = _wait_ready(f"http://127.0.0.1:{port}/ping", proc, 180)
@@ -313,7 +353,7 @@ def run_mlflow(binary: str, peer: Path, seconds: float) -> dict[str, Any]:
         _stop(proc)
 
 
-# -- report -----------------------------------------------------------------------------------------
+# -- report ------------------------------------------------------------------------------------
 def _row(name: str, m: dict[Any, Any]) -> str:
     s, c8, c32 = m[1], m[8], m[32]
     return (
@@ -352,9 +392,14 @@ def main() -> None:
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
-    print(f"\nserving benchmark ({os.cpu_count()} CPUs; single-row JSON; seconds per run {args.seconds})")
-    print(f"{'server / endpoint':<38} {'seq p50':>7} {'p99':>7} | {'8 cl r/s':>8} {'p99':>7} "
-          f"| {'32 cl r/s':>8} {'p99':>7} | {'errs':>5}")
+    print(
+        f"\nserving benchmark ({os.cpu_count()} CPUs; single-row JSON; "
+        f"{args.seconds} s per concurrent run)"
+    )
+    print(
+        f"{'server / endpoint':<38} {'seq p50':>7} {'p99':>7} | {'8 cl r/s':>8} {'p99':>7} "
+        f"| {'32 cl r/s':>8} {'p99':>7} | {'errs':>5}"
+    )
     for server, data in results.items():
         for endpoint in ("infer", "invocations", "predict"):
             if endpoint in data:
@@ -362,25 +407,38 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print()
     for server, data in results.items():
         extra = f", RSS at ready {data['rss_ready_mb']:.0f} MB" if "rss_ready_mb" in data else ""
-        print(f"{server}: ready in {data['ready_s']:.2f} s{extra}, RSS after load {data['rss_after_mb']:.0f} MB")
+        print(
+            f"{server}: ready in {data['ready_s']:.2f} s{extra}, "
+            f"RSS after load {data['rss_after_mb']:.0f} MB"
+        )
     ours = results.get("modelward (auto)")
     if ours is None:
         return
     print("\ntargets (same run):")
     _ratio("ready < 1 s", ours["ready_s"], 1.0, lower=True, unit="s")
     _ratio("RSS < 150 MB", ours["rss_after_mb"], 150.0, lower=True, unit="MB")
-    mlserver, batched, mlflow = (results.get(k) for k in ("mlserver", "mlserver (batching)", "mlflow"))
+    mlserver, batched, mlflow = (
+        results.get(k) for k in ("mlserver", "mlserver (batching)", "mlflow")
+    )
     if mlserver:
         ratio = ours["infer"][8]["rps"] / mlserver["infer"][8]["rps"]
         _ratio("8 clients vs MLServer (>= 2x)", ratio, TARGET_VS_MLSERVER)
-        _ratio("p99 at 8 clients vs MLServer's (<=)", ours["infer"][8]["p99_ms"],
-               mlserver["infer"][8]["p99_ms"], lower=True, unit="ms")
+        _ratio(
+            "p99 at 8 clients vs MLServer's (<=)",
+            ours["infer"][8]["p99_ms"],
+            mlserver["infer"][8]["p99_ms"],
+            lower=True,
+            unit="ms",
+        )
     else:
         print("  MLServer: not given (--mlserver PATH); ANCHORS: 1,460 req/s at 8 clients")
     if batched:
         best = max(batched["infer"][32]["rps"], (mlserver or batched)["infer"][32]["rps"])
-        _ratio("32 clients vs MLServer batched (>= 2x)", ours["infer"][32]["rps"] / best,
-               TARGET_VS_MLSERVER)
+        _ratio(
+            "32 clients vs MLServer batched (>= 2x)",
+            ours["infer"][32]["rps"] / best,
+            TARGET_VS_MLSERVER,
+        )
     if mlflow:
         ratio = ours["invocations"][8]["rps"] / mlflow["invocations"][8]["rps"]
         _ratio("8 clients vs MLflow /invocations (>= 10x)", ratio, TARGET_VS_MLFLOW)
@@ -388,9 +446,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         print("  MLflow: not given (--mlflow PATH); ANCHORS: ~330 req/s at 8 clients")
 
 
-def _ratio(label: str, value: float, target: float, *, lower: bool = False, unit: str = "x") -> None:
+def _ratio(
+    label: str, value: float, target: float, *, lower: bool = False, unit: str = "x"
+) -> None:
     ok = value <= target if lower else value >= target
-    print(f"  {label:<44} {value:8.2f} {unit:<3} target {target:g} {unit}  {'OK' if ok else 'MISSED'}")
+    print(
+        f"  {label:<44} {value:8.2f} {unit:<3} target {target:g} {unit}  {'OK' if ok else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Deployments as records: create, update, alias moves, rollback, history, feedback (both stores)."""
+"""Deployments as records: create, update, alias moves, rollback, history, feedback."""
 
 from __future__ import annotations
 
@@ -36,23 +36,35 @@ def registry() -> Registry:
 
 @pytest.fixture
 def service(store: MetadataStore, registry: Registry) -> Iterator[DeploymentService]:
-    yield DeploymentService(store, registry, actor="alice")
+    return DeploymentService(store, registry, actor="alice")
 
 
 def test_create_resolves_and_records_history(service: DeploymentService) -> None:
     d = service.create(
-        "iris-prod", "iris@champion", canary="iris@challenger", canary_percent=10,
-        sticky_header="X-User", shadow="iris/2", batching=Batching(32, 1.0), limits=Limits(max_rows=10),
+        "iris-prod",
+        "iris@champion",
+        canary="iris@challenger",
+        canary_percent=10,
+        sticky_header="X-User",
+        shadow="iris/2",
+        batching=Batching(32, 1.0),
+        limits=Limits(max_rows=10),
     )
-    assert d.current_version == 1 and d.revision == 1
-    assert d.canary == ModelTarget("iris", "challenger") and d.canary_percent == 10
-    assert d.sticky_header == "x-user" and d.shadow == ModelTarget("iris", None, 2)
+    assert d.current_version == 1
+    assert d.revision == 1
+    assert d.canary == ModelTarget("iris", "challenger")
+    assert d.canary_percent == 10
+    assert d.sticky_header == "x-user"
+    assert d.shadow == ModelTarget("iris", None, 2)
     got = service.get("iris-prod")
     assert got == d
     assert [x.name for x in service.list()] == ["iris-prod"]
     (entry,) = service.history("iris-prod")
-    assert entry.action == "create" and entry.actor == "alice" and entry.before is None
-    assert entry.after is not None and entry.after["target"]["alias"] == "champion"
+    assert entry.action == "create"
+    assert entry.actor == "alice"
+    assert entry.before is None
+    assert entry.after is not None
+    assert entry.after["target"]["alias"] == "champion"
 
 
 def test_bad_requests_fail_clearly(service: DeploymentService) -> None:
@@ -71,15 +83,19 @@ def test_bad_requests_fail_clearly(service: DeploymentService) -> None:
         service.get("zz")
 
 
-def test_alias_moves_are_recorded_and_rolled_back(service: DeploymentService, registry: Registry) -> None:
+def test_alias_moves_are_recorded_and_rolled_back(
+    service: DeploymentService, registry: Registry
+) -> None:
     d = service.create("prod", "iris@champion")
     registry.aliases[("iris", "champion")] = 2
     d = service.record_version("prod", 2, expected_revision=d.revision)
-    assert d.current_version == 2 and d.previous_versions == (1,)
+    assert d.current_version == 2
+    assert d.previous_versions == (1,)
     with pytest.raises(Conflict, match="changed meanwhile"):
         service.record_version("prod", 3, expected_revision=1)
     back = service.rollback("prod")
-    assert back.current_version == 1 and back.target == ModelTarget("iris", None, 1)
+    assert back.current_version == 1
+    assert back.target == ModelTarget("iris", None, 1)
     assert back.previous_versions == ()
     with pytest.raises(Conflict, match="no earlier version to roll back to"):
         service.rollback("prod")
@@ -89,9 +105,13 @@ def test_alias_moves_are_recorded_and_rolled_back(service: DeploymentService, re
 def test_update_changes_only_what_is_given(service: DeploymentService) -> None:
     service.create("prod", "iris@champion", canary="iris@challenger", canary_percent=5)
     d = service.update("prod", model="iris/2")
-    assert d.current_version == 2 and d.previous_versions == (1,) and d.canary_percent == 5
+    assert d.current_version == 2
+    assert d.previous_versions == (1,)
+    assert d.canary_percent == 5
     d = service.update("prod", canary=None, status="paused", batching=Batching(8, 0.0))
-    assert d.canary is None and d.canary_percent == 0 and d.status.value == "paused"
+    assert d.canary is None
+    assert d.canary_percent == 0
+    assert d.status.value == "paused"
     assert d.batching == Batching(8, 0.0)
     assert service.update("prod") == d  # nothing given, nothing changed
     service.delete("prod")

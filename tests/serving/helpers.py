@@ -81,7 +81,9 @@ def make_state(
     body_timeout: float = 30.0,
     **kwargs: Any,
 ) -> ServingState:
-    src = source or ModelSource(ModelTarget("m", "champion"), lambda t: 1, batching=Batching(), limits=Limits())
+    src = source or ModelSource(
+        ModelTarget("m", "champion"), lambda t: 1, batching=Batching(), limits=Limits()
+    )
     return ServingState(
         src,
         loader or (lambda name, version: Doubler(version)),
@@ -119,8 +121,14 @@ def real_server(state: ServingState, **app_kwargs: Any) -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        create_app(state, **app_kwargs), host="127.0.0.1", port=port, loop="asyncio",
-        http="httptools", lifespan="on", log_level="error", access_log=False,
+        create_app(state, **app_kwargs),
+        host="127.0.0.1",
+        port=port,
+        loop="asyncio",
+        http="httptools",
+        lifespan="on",
+        log_level="error",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -34,9 +34,12 @@ async def test_concurrent_requests_are_merged_and_split_exactly() -> None:
     batcher = Batcher(model, describe="m v1", max_batch_size=64)
     sizes = [1, 3, 2, 5, 1, 4, 7, 1]
     starts = np.cumsum([0, *sizes[:-1]])
-    futures = [batcher.submit(rows(s, n), n, f"r{i}", 0.0) for i, (s, n) in enumerate(zip(starts, sizes))]
+    futures = [
+        batcher.submit(rows(s, n), n, f"r{i}", 0.0)
+        for i, (s, n) in enumerate(zip(starts, sizes, strict=False))
+    ]
     results = await asyncio.gather(*futures)
-    for (s, n), out in zip(zip(starts, sizes), results):
+    for (s, n), out in zip(zip(starts, sizes, strict=False), results, strict=False):
         assert out.tolist() == (rows(s, n)[:, 0] * 10).tolist()
     assert model.calls == [sum(sizes)]  # one model call for everything queued together
 
@@ -102,7 +105,10 @@ async def test_shadow_offers_are_bounded_and_errors_reported() -> None:
     errors: list[BaseException] = []
     done = asyncio.Event()
     batcher = Batcher(
-        Model(fail_row=0.0), describe="s v1", max_queue_rows=2, always_thread=True,
+        Model(fail_row=0.0),
+        describe="s v1",
+        max_queue_rows=2,
+        always_thread=True,
         on_error=lambda e: (errors.append(e), done.set()),
     )
     assert batcher.offer(rows(0, 2), 2, "a", 0.0)

@@ -39,7 +39,7 @@ def _fit(seed: int) -> Any:
 
 @pytest.fixture
 def registered(client: Client, run_id: str) -> tuple[Client, Any]:
-    """Versions 1 (with its ONNX export) and 2 of model ``clf``; champion -> 1; deployment ``prod``."""
+    """Versions 1 (with ONNX) and 2 of ``clf``; champion -> 1; deployment ``prod``."""
     m1, x = _fit(0)
     m2, _ = _fit(1)
     v1 = client.models.log_model(m1, "v1", run_id=run_id, input_example=x.head(10), onnx=True)
@@ -61,7 +61,16 @@ def test_deploy_serve_swap_rollback_feedback(registered: tuple[Client, Any]) -> 
     with _serve(client) as base, httpx.Client(base_url=base, timeout=10) as http:
         oip = http.post(
             "/v2/models/prod/infer",
-            json={"inputs": [{"name": "x", "shape": [3, 4], "datatype": "FP64", "data": x.head(3).to_numpy().tolist()}]},
+            json={
+                "inputs": [
+                    {
+                        "name": "x",
+                        "shape": [3, 4],
+                        "datatype": "FP64",
+                        "data": x.head(3).to_numpy().tolist(),
+                    }
+                ]
+            },
         )
         mlflow = http.post("/invocations", json={"dataframe_records": rows})
         plain = http.post("/predict", json=rows)
@@ -93,9 +102,11 @@ def test_deploy_serve_swap_rollback_feedback(registered: tuple[Client, Any]) -> 
         stop.set()
         for t in threads:
             t.join()
-        assert not failures and versions == {"1", "2"}
+        assert not failures
+        assert versions == {"1", "2"}
         d = client.deployments.get("prod")
-        assert d.current_version == 2 and d.previous_versions == (1,)
+        assert d.current_version == 2
+        assert d.previous_versions == (1,)
 
         client.deployments.rollback("prod")
         deadline = time.monotonic() + 20
@@ -117,21 +128,46 @@ def test_deploy_serve_swap_rollback_feedback(registered: tuple[Client, Any]) -> 
 
 
 def test_serving_a_model_uri_without_a_deployment(registered: tuple[Client, Any]) -> None:
-    client, x = registered
+    client, _x = registered
     with _serve(client, "models:/clf@challenger") as base:
-        r = httpx.post(base + "/v2/models/clf/infer", json={"inputs": [{"name": n, "shape": [1], "datatype": "FP64", "data": [0.5]} for n in FEATURES]})
-    assert r.status_code == 200 and r.json()["model_version"] == "2"
+        r = httpx.post(
+            base + "/v2/models/clf/infer",
+            json={
+                "inputs": [
+                    {"name": n, "shape": [1], "datatype": "FP64", "data": [0.5]} for n in FEATURES
+                ]
+            },
+        )
+    assert r.status_code == 200
+    assert r.json()["model_version"] == "2"
 
 
-def test_sigterm_drains_in_flight_requests_and_flushes_the_log(registered: tuple[Client, Any]) -> None:
-    client, x = registered
+def test_sigterm_drains_in_flight_requests_and_flushes_the_log(
+    registered: tuple[Client, Any],
+) -> None:
+    client, _x = registered
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     s = client.settings
     proc = subprocess.Popen(
-        [sys.executable, "-m", "modelward", "--uri", s.metadata_uri(), "--artifacts", s.artifact_uri(),
-         "--home", str(s.home), "serve", "prod", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "modelward",
+            "--uri",
+            s.metadata_uri(),
+            "--artifacts",
+            s.artifact_uri(),
+            "--home",
+            str(s.home),
+            "serve",
+            "prod",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -142,12 +178,16 @@ def test_sigterm_drains_in_flight_requests_and_flushes_the_log(registered: tuple
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline
+            assert proc.poll() is None
+            assert time.monotonic() < deadline
             time.sleep(0.05)
         big = np.random.default_rng(0).normal(size=(30_000, 4)).tolist()
         body = {"dataframe_split": {"columns": FEATURES, "data": big}}
         with concurrent.futures.ThreadPoolExecutor(6) as pool:
-            futures = [pool.submit(httpx.post, base + "/invocations", json=body, timeout=60) for _ in range(6)]
+            futures = [
+                pool.submit(httpx.post, base + "/invocations", json=body, timeout=60)
+                for _ in range(6)
+            ]
             while _started(base) < 6:  # every request has reached the server
                 time.sleep(0.01)
             proc.send_signal(signal.SIGTERM)
@@ -176,7 +216,9 @@ def _started(base: str) -> int:
     return int(total)
 
 
-def test_batch_prediction_over_parquet_and_csv(registered: tuple[Client, Any], tmp_path: Path) -> None:
+def test_batch_prediction_over_parquet_and_csv(
+    registered: tuple[Client, Any], tmp_path: Path
+) -> None:
     import pyarrow.parquet as pq
 
     from modelward.deployments.batch import predict_file
@@ -186,13 +228,34 @@ def test_batch_prediction_over_parquet_and_csv(registered: tuple[Client, Any], t
     x.to_parquet(tmp_path / "in.parquet")
     x.to_csv(tmp_path / "in.csv", index=False)
     seen: list[int] = []
-    assert predict_file(predictor, tmp_path / "in.parquet", tmp_path / "out.parquet", chunk_rows=64, progress=seen.append) == 200
+    assert (
+        predict_file(
+            predictor,
+            tmp_path / "in.parquet",
+            tmp_path / "out.parquet",
+            chunk_rows=64,
+            progress=seen.append,
+        )
+        == 200
+    )
     assert seen == [64, 128, 192, 200]
     out = pq.read_table(tmp_path / "out.parquet")
     assert out.column_names == [*FEATURES, "prediction"]
     assert out.column("prediction").to_pylist() == predictor.predict(x).tolist()
-    assert predict_file(predictor, tmp_path / "in.csv", tmp_path / "csv.parquet", chunk_rows=50, keep_inputs=False) == 200
-    assert pq.read_table(tmp_path / "csv.parquet").column("prediction").to_pylist() == predictor.predict(x).tolist()
+    assert (
+        predict_file(
+            predictor,
+            tmp_path / "in.csv",
+            tmp_path / "csv.parquet",
+            chunk_rows=50,
+            keep_inputs=False,
+        )
+        == 200
+    )
+    assert (
+        pq.read_table(tmp_path / "csv.parquet").column("prediction").to_pylist()
+        == predictor.predict(x).tolist()
+    )
 
 
 def test_create_app_is_importable_without_a_store() -> None:

@@ -10,7 +10,15 @@ import time
 import httpx
 import pytest
 
-from tests.serving.helpers import Doubler, FakeSource, Wanted, make_state, real_server, record, running
+from tests.serving.helpers import (
+    Doubler,
+    FakeSource,
+    Wanted,
+    make_state,
+    real_server,
+    record,
+    running,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -52,7 +60,8 @@ def test_hot_swap_under_load_fails_no_request() -> None:
         for t in threads:
             t.join()
     assert not failures
-    assert versions["1"] > 0 and versions["2"] >= 50
+    assert versions["1"] > 0
+    assert versions["2"] >= 50
     assert source.served_versions == [1, 2]
 
 
@@ -71,21 +80,27 @@ async def test_a_version_that_fails_to_load_leaves_the_old_one_serving() -> None
         r = await client.post("/predict", json=[record(1)])
         metrics = (await client.get("/metrics")).text
     assert r.headers["x-model-version"] == "1"
-    assert 'modelward_model_load_failures_total{deployment="m",model="m",version="2"} 1.0' in metrics
+    assert (
+        'modelward_model_load_failures_total{deployment="m",model="m",version="2"} 1.0' in metrics
+    )
     assert "corrupt model" in (state.last_error or "")
 
 
 async def test_canary_receives_its_share() -> None:
     source = FakeSource("m", Wanted(("m", 1), canary=("m", 2), canary_percent=30))
     async with running(make_state(source)) as client:
-        replies = await asyncio.gather(*(client.post("/predict", json=[record(1)]) for _ in range(400)))
+        replies = await asyncio.gather(
+            *(client.post("/predict", json=[record(1)]) for _ in range(400))
+        )
     counts = collections.Counter(r.headers["x-model-version"] for r in replies)
     assert all(r.status_code == 200 for r in replies)
     assert 70 <= counts["2"] <= 170  # 30% of 400, with room for chance
 
 
 async def test_sticky_canary_pins_each_caller() -> None:
-    source = FakeSource("m", Wanted(("m", 1), canary=("m", 2), canary_percent=50, sticky_header="x-user"))
+    source = FakeSource(
+        "m", Wanted(("m", 1), canary=("m", 2), canary_percent=50, sticky_header="x-user")
+    )
     async with running(make_state(source)) as client:
         seen: dict[str, set[str]] = collections.defaultdict(set)
         for user in range(40):
@@ -94,7 +109,8 @@ async def test_sticky_canary_pins_each_caller() -> None:
                 seen[f"u{user}"].add(r.headers["x-model-version"])
     assert all(len(v) == 1 for v in seen.values())
     sides = collections.Counter(next(iter(v)) for v in seen.values())
-    assert sides["1"] > 5 and sides["2"] > 5
+    assert sides["1"] > 5
+    assert sides["2"] > 5
 
 
 async def test_shadow_gets_a_copy_and_never_touches_the_reply() -> None:

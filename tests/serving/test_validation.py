@@ -55,13 +55,16 @@ def test_bad_fields_are_named(record: dict[str, object], message: str) -> None:
 
 def test_allow_nan_turns_null_into_nan() -> None:
     batch = numeric(allow_nan=True).from_records([{"x": None, "y": float("inf")}])
-    assert np.isnan(batch[0, 0]) and np.isinf(batch[0, 1])
+    assert np.isnan(batch[0, 0])
+    assert np.isinf(batch[0, 1])
 
 
 def test_empty_and_oversized_requests() -> None:
     with pytest.raises(InvalidInput, match="the request has no rows"):
         numeric().from_records([])
-    with pytest.raises(PayloadTooLarge, match="the request has 3 rows; this endpoint accepts at most 2"):
+    with pytest.raises(
+        PayloadTooLarge, match="the request has 3 rows; this endpoint accepts at most 2"
+    ):
         numeric(max_rows=2).from_records([{"x": 1, "y": 1}] * 3)
 
 
@@ -78,7 +81,9 @@ def test_mixed_signature_gives_typed_columns() -> None:
     assert batch["age"].dtype == np.int64
     assert batch["plan"].tolist() == ["pro"]
     assert batch["score"].dtype == np.float32
-    with pytest.raises(SchemaViolation, match=r"field 'plan' of row 0 must be a string, got a number"):
+    with pytest.raises(
+        SchemaViolation, match=r"field 'plan' of row 0 must be a string, got a number"
+    ):
         mixed().from_records([{"age": 30, "plan": 3, "score": 0.5}])
     with pytest.raises(SchemaViolation, match=r"field 'age' of row 0 must be an integer"):
         mixed().from_records([{"age": 30.5, "plan": "a", "score": 0.5}])
@@ -102,7 +107,9 @@ def test_tensor_shape_must_match_the_signature_width() -> None:
     assert spec.from_tensor("t", [1, 2, 3, 4], [2, 2]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
     with pytest.raises(SchemaViolation, match=r"input 't' has 3 values but shape \[2, 2\] needs 4"):
         spec.from_tensor("t", [1, 2, 3], [2, 2])
-    with pytest.raises(SchemaViolation, match=r"input 't' has shape \[1, 3\] but the model takes \[N, 2\]"):
+    with pytest.raises(
+        SchemaViolation, match=r"input 't' has shape \[1, 3\] but the model takes \[N, 2\]"
+    ):
         spec.from_tensor("t", [1, 2, 3], [1, 3])
 
 
