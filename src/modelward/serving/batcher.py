@@ -3,8 +3,10 @@
 No fixed timer. A request is queued and the queue is drained on the event loop's next turn,
 so everything that arrived in the same turn is merged; while the model runs, new requests
 queue up and form the next batch. A lone request therefore waits for nothing, and the batch
-size grows with the load by itself (``docs/serving.md``). ``max_wait_ms`` only bounds how long
-a batch waits for requests that are known to be arriving (their bodies still coming in).
+size grows with the load by itself (``docs/serving.md``). A batch waits (at most
+``max_wait_ms``) only when waiting pays: requests are known to be arriving, or the model call
+is expensive and the recent calls merged several requests, in which case it waits until as
+many requests as the recent calls had are queued.
 
 Small batches are predicted inline on the event loop (a thread hop costs more than a model
 call on a few rows); batches over ``inline_rows`` go to the model's own worker thread so the
@@ -33,6 +35,9 @@ from modelward.serving.validation import Batch, concat, take
 __all__ = ["BatchItem", "Batcher"]
 
 log = logging.getLogger(__name__)
+
+#: A model call slower than this (seconds, moving average) is worth waiting for company.
+_EXPENSIVE_CALL = 0.00025
 
 #: ``(items, merged batch, outputs, finished at (perf_counter))`` after each successful call.
 OnBatch = Callable[[list["BatchItem"], Batch, np.ndarray, float], None]
@@ -103,6 +108,11 @@ class Batcher:
         self._scheduled = False
         self._busy = False
         self._wait_since: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._target = 1
+        # What the last calls looked like: requests per call, seconds per call (EWMAs).
+        self._expect = 1.0
+        self._call_cost = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._idle: asyncio.Event | None = None
@@ -117,9 +127,7 @@ class Batcher:
         future: asyncio.Future[np.ndarray] = loop.create_future()
         self._queue.append(BatchItem(batch, rows, future, request_id, start))
         self._queued_rows += rows
-        if not self._scheduled and not self._busy:
-            self._scheduled = True
-            loop.call_soon(self._drain)
+        self._wake(loop)
         return future
 
     def offer(self, batch: Batch, rows: int, request_id: str, start: float) -> bool:
@@ -130,9 +138,7 @@ class Batcher:
         loop = self._loop or self._bind()
         self._queue.append(BatchItem(batch, rows, None, request_id, start))
         self._queued_rows += rows
-        if not self._scheduled and not self._busy:
-            self._scheduled = True
-            loop.call_soon(self._drain)
+        self._wake(loop)
         return True
 
     @property
@@ -156,6 +162,9 @@ class Batcher:
 
     def close(self) -> None:
         """Release the worker thread (after :meth:`wait_idle`)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
@@ -164,6 +173,42 @@ class Batcher:
     def _bind(self) -> asyncio.AbstractEventLoop:
         self._loop = asyncio.get_running_loop()
         return self._loop
+
+    def _wake(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is not None:
+            if len(self._queue) < self._target and self._queued_rows < self.max_batch_size:
+                return  # still waiting for the batch it expects
+            self._timer.cancel()
+            self._timer = None
+        if not self._scheduled and not self._busy:
+            self._scheduled = True
+            loop.call_soon(self._drain)
+
+    def _timer_fired(self) -> None:
+        self._timer = None
+        self._drain()
+
+    def _should_wait(self) -> float:
+        """Seconds to wait for more requests before calling the model (0: call now).
+
+        Wait only when it pays: requests are known to be arriving (bodies still coming in), or
+        the model call is expensive and the last calls merged several requests (closed-loop
+        clients send their next request right after their reply). A lone client never waits.
+        """
+        if self.max_wait <= 0 or self._queued_rows >= self.max_batch_size:
+            return 0.0
+        now = time.perf_counter()
+        if self._wait_since is None:
+            self._wait_since = now
+        left = self.max_wait - (now - self._wait_since)
+        if left <= 0:
+            return 0.0
+        if self._receiving():
+            return min(left, 0.0005)
+        self._target = int(self._expect + 0.5)
+        if self._call_cost >= _EXPENSIVE_CALL and len(self._queue) < self._target:
+            return left
+        return 0.0
 
     def _schedule(self) -> None:
         if self._queue and not self._scheduled and not self._busy:
@@ -186,20 +231,16 @@ class Batcher:
 
     def _drain(self) -> None:
         self._scheduled = False
-        if self._busy or not self._queue:
+        if self._busy or not self._queue or self._timer is not None:
             return
-        if self._queued_rows < self.max_batch_size and self.max_wait > 0 and self._receiving():
-            # Requests are arriving: give them a moment to join, bounded by max_wait.
-            now = time.perf_counter()
-            if self._wait_since is None:
-                self._wait_since = now
-            if now - self._wait_since < self.max_wait:
-                self._scheduled = True
-                assert self._loop is not None
-                self._loop.call_later(min(0.0005, self.max_wait), self._drain)
-                return
+        wait = self._should_wait()
+        if wait > 0:
+            assert self._loop is not None
+            self._timer = self._loop.call_later(wait, self._timer_fired)
+            return
         self._wait_since = None
         items = self._take()
+        self._expect = 0.7 * self._expect + 0.3 * len(items)
         rows = sum(i.rows for i in items)
         if rows <= self._inline_rows:
             self._finish(items, *self._run(items))
@@ -225,6 +266,13 @@ class Batcher:
 
     def _call(self, batch: Batch, rows: int) -> np.ndarray:
         """One model call (chunked past max_batch_size), checked for the right row count."""
+        started = time.perf_counter()
+        try:
+            return self._call_checked(batch, rows)
+        finally:
+            self._call_cost = 0.8 * self._call_cost + 0.2 * (time.perf_counter() - started)
+
+    def _call_checked(self, batch: Batch, rows: int) -> np.ndarray:
         if rows > self.max_batch_size:
             size = self.max_batch_size
             parts = [

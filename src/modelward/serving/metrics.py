@@ -5,6 +5,7 @@ Label children are created once and cached: ``labels()`` costs more than the inc
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import numpy as np
@@ -146,6 +147,7 @@ class ServingMetrics:
         self._latency_children: dict[str, Any] = {}
         self._error_children: dict[tuple[str, str], Any] = {}
         self._model_children: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
+        self._class_children: dict[tuple[str, str, str, Any], Any] = {}
         self.inflight_child = self.inflight.labels(deployment)
         self.store_error_child = self.store_errors.labels(deployment)
         self.log_rows_child = self.log_rows.labels(deployment)
@@ -200,10 +202,19 @@ class ServingMetrics:
                 children[2]._count.inc(finite.size)
                 children[2]._sum.inc(float(finite.sum()))
         elif kind in "iubUO" and outputs.size <= 4096:
-            values, counts = np.unique(outputs.astype(str), return_counts=True)
-            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-                if len(value) <= 64:
-                    self.classes.labels(self.deployment, model, version, role, value).inc(count)
+            # Small batches are the common case: counting in Python beats np.unique there.
+            counts = collections.Counter(outputs.tolist())
+            for value, count in counts.items():
+                key = (model, version, role, value)
+                child = self._class_children.get(key)
+                if child is None:
+                    text = str(value)
+                    if len(text) > 64 or len(self._class_children) > 10_000:
+                        continue  # not a class label: a free-form output
+                    child = self._class_children[key] = self.classes.labels(
+                        self.deployment, model, version, role, text
+                    )
+                child.inc(count)
 
     def set_models(self, loaded: list[tuple[str, str, str]]) -> None:
         """Publish which ``(model, version, role)`` are loaded now."""

@@ -91,7 +91,7 @@ class PredictionLogWriter:
         *,
         metrics: ServingMetrics | None = None,
         max_queue_rows: int = 200_000,
-        roll_rows: int = 50_000,
+        roll_rows: int = 20_000,
         roll_seconds: float = 10.0,
     ) -> None:
         self.deployment = deployment
@@ -186,7 +186,7 @@ class PredictionLogWriter:
             yield self._queue.popleft()
 
     def _run(self) -> None:
-        # Records are turned into Arrow tables at every wake-up (twice a second): columns
+        # Records are turned into Arrow tables at every wake-up (ten times a second): columns
         # take a fraction of the memory of per-request Python objects.
         pending: list[pa.Table] = []
         pending_rows = 0
@@ -194,7 +194,7 @@ class PredictionLogWriter:
         last = time.monotonic()
         while True:
             stopping = self._stop.is_set()
-            self._wake.wait(0.5)
+            self._wake.wait(0.1)
             forced = self._wake.is_set()
             self._wake.clear()
             records = list(self._drain())

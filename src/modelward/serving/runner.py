@@ -162,6 +162,9 @@ def uvicorn_config(
         timeout_graceful_shutdown=int(options.graceful_timeout),
         timeout_keep_alive=30,
         factory=factory,
+        # Loopback by default and no client address is used: skip the per-request header scan.
+        proxy_headers=False,
+        server_header=False,
     )
 
 
