@@ -205,13 +205,13 @@ class ServingMetrics:
             # Small batches are the common case: counting in Python beats np.unique there.
             counts = collections.Counter(outputs.tolist())
             for value, count in counts.items():
-                key = (model, version, role, value)
-                child = self._class_children.get(key)
+                class_key = (model, version, role, value)
+                child = self._class_children.get(class_key)
                 if child is None:
                     text = str(value)
                     if len(text) > 64 or len(self._class_children) > 10_000:
                         continue  # not a class label: a free-form output
-                    child = self._class_children[key] = self.classes.labels(
+                    child = self._class_children[class_key] = self.classes.labels(
                         self.deployment, model, version, role, text
                     )
                 child.inc(count)

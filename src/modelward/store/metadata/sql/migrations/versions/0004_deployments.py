@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("allow_nan", sa.Boolean, server_default=sa.false(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("revision", sa.Integer, nullable=False),
-        sa.Column("description", sa.Text, server_default="", nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_deployments"),
