@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from modelward._version import __version__
 
 if TYPE_CHECKING:
+    from modelward import data
     from modelward.client import Client
     from modelward.config import Settings
     from modelward.fluent import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         log_artifact,
         log_artifacts,
         log_dict,
+        log_input,
         log_metric,
         log_metrics,
         log_param,
@@ -72,6 +74,7 @@ __all__ = [
     "active_run",
     "connect",
     "create_experiment",
+    "data",
     "delete_alias",
     "download_artifacts",
     "end_run",
@@ -88,6 +91,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -132,11 +136,13 @@ _LAZY: dict[str, str] = {
     "EnvironmentMismatchWarning": "modelward.models",
     "Predictor": "modelward.models",
     "PythonModel": "modelward.models",
+    # A namespace module: ``mw.data.ingest(...)``.
+    "data": "modelward.data",
     **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
     **{
         name: "modelward.fluent"
         for name in __all__
-        if name not in _NOT_FLUENT and name not in _MODEL_FUNCTIONS
+        if name not in _NOT_FLUENT and name not in _MODEL_FUNCTIONS and name != "data"
     },
 }
 
@@ -145,7 +151,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'modelward' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 
