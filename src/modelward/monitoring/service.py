@@ -76,6 +76,10 @@ class MonitoringService:
             client, self.resolver, self.alert_manager, clock=clock
         )
 
+    def use_secrets(self, secrets: Mapping[str, str]) -> None:
+        """Let notifiers read these environment variables (entry points pass ``os.environ``)."""
+        self.dispatcher.secrets = secrets
+
     # -- definitions -----------------------------------------------------------------------------
     @staticmethod
     def parse(definition: DefinitionLike) -> MonitorSpec:
