@@ -416,6 +416,7 @@ class AnomalyCheck:
         try:
             detector: Any = detectors[method]()
             detector.set_params(**d)
+            detector.fit([float(i % 3) for i in range(12)])  # validates the values too
         except InvalidInput as exc:
             raise InvalidInput(f"checks.anomaly: {exc.message}") from None
         return cls(enabled, series, method, dict(d), history, min_history)
