@@ -81,8 +81,9 @@ def test_fire_once_dedup_then_auto_resolve(setup: Any) -> None:
     assert alert.status is AlertStatus.FIRING
     assert alert.dedup_key == "m/drift"
     assert len(dispatcher.sent) == 1
-    record, config, payload = dispatcher.sent[0]
-    assert config is not None and config.name == "hook"
+    _, config, payload = dispatcher.sent[0]
+    assert config is not None
+    assert config.name == "hook"
     assert payload["event"] == "firing"
     assert payload["text"].startswith("[warning] m: drift — drift.share = 0.7")
 
@@ -107,7 +108,7 @@ def test_fire_once_dedup_then_auto_resolve(setup: Any) -> None:
 
 
 def test_duration_in_windows(setup: Any) -> None:
-    store, manager, dispatcher, _ = setup
+    store, manager, _, _ = setup
     spec = _spec(duration=3)
     store.create_monitor(spec.to_monitor())
     actions = [
@@ -148,7 +149,7 @@ def test_cooldown_records_but_does_not_notify_again(setup: Any) -> None:
 
 
 def test_acknowledge_and_manual_resolve(setup: Any) -> None:
-    store, manager, dispatcher, clock = setup
+    store, manager, dispatcher, _ = setup
     spec = _spec()
     store.create_monitor(spec.to_monitor())
     alert = manager.evaluate(spec, window_start=_window(store, 0, 0.9))[0].alert

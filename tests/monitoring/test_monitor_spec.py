@@ -43,7 +43,8 @@ def test_defaults_and_round_trip_through_the_store_form() -> None:
     )
     assert spec.window.size == 900.0
     assert spec.schedule == 900.0  # a time monitor runs once per window by default
-    assert spec.checks.drift.enabled and spec.checks.quality.enabled
+    assert spec.checks.drift.enabled
+    assert spec.checks.quality.enabled
     assert spec.rules[0].name == "drift.share"
     assert spec.rules[0].windows == 3
     again = MonitorSpec.from_monitor(spec.to_monitor())

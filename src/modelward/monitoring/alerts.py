@@ -168,7 +168,7 @@ class AlertManager:
         current = self.store.get_open_alert(key)
         if state == FIRING and point is not None:
             if current is not None:
-                return AlertEvent("updated", self._touch(current, point, now))
+                return AlertEvent("updated", self._touch(current, rule, point, now))
             return self._fire(spec, rule, key, point, now)
         if state == CLEAR and current is not None:
             resolved = self.store.update_alert(
@@ -177,7 +177,7 @@ class AlertManager:
                     status=AlertStatus.RESOLVED,
                     resolved_at=now,
                     resolved_by="auto",
-                    value=point.value if point is not None else current.value,
+                    value=metric_value(rule, point) if point is not None else current.value,
                 )
             )
             if rule.notify_resolved and current.last_notified_at is not None:
@@ -185,13 +185,13 @@ class AlertManager:
             return AlertEvent("resolved", resolved)
         return None
 
-    def _touch(self, alert: Alert, point: MonitorResult, now: int) -> Alert:
+    def _touch(self, alert: Alert, rule: AlertRule, point: MonitorResult, now: int) -> Alert:
         return self.store.update_alert(
             _replace(
                 alert,
                 last_seen=now,
                 count=alert.count + 1,
-                value=point.value,
+                value=metric_value(rule, point),
                 window_start=point.window_start,
                 window_end=point.window_end,
             )
@@ -211,7 +211,7 @@ class AlertManager:
             status=AlertStatus.FIRING,
             severity=rule.severity,
             metric=rule.metric,
-            value=point.value,
+            value=metric_value(rule, point),
             message=_message(spec, rule, point),
             first_seen=now,
             last_seen=now,
@@ -233,7 +233,7 @@ class AlertManager:
             current = self.store.get_open_alert(key)
             if current is None:  # pragma: no cover - resolved in between; nothing to do
                 raise
-            return AlertEvent("updated", self._touch(current, point, now))
+            return AlertEvent("updated", self._touch(current, rule, point, now))
         stored = self._notify(spec, rule, stored, "firing", suppressed=suppressed)
         return AlertEvent("fired", stored)
 
@@ -301,12 +301,24 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
+def metric_value(rule: AlertRule, point: MonitorResult) -> float | None:
+    """The watched metric's value (for ``anomalous`` rules the point holds the anomaly score)."""
+    if rule.op != "anomalous":
+        return point.value
+    value = point.details.get("value")
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _message(spec: MonitorSpec, rule: AlertRule, point: MonitorResult) -> str:
     from modelward.monitoring.windows import time_label
 
+    if rule.op == "anomalous":
+        condition = f"anomalous, score {_fmt(point.value)}"
+    else:
+        condition = f"condition {rule.condition}"
     return (
-        f"{spec.name}: {rule.name} — {rule.metric} = {_fmt(point.value)} "
-        f"(condition {rule.condition}) in window {time_label(point.window_start, point.window_end)}"
+        f"{spec.name}: {rule.name} — {rule.metric} = {_fmt(metric_value(rule, point))} "
+        f"({condition}) in window {time_label(point.window_start, point.window_end)}"
     )
 
 

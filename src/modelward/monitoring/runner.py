@@ -9,7 +9,7 @@ A run (``modelward monitor run NAME``, or each cycle of ``monitor watch``):
    anomalies against their own history, and evaluates the alert rules;
 4. applies late labels: feedback received since the previous run that belongs to windows
    already evaluated (within ``label_horizon``) recomputes those windows' performance (their
-   stored values are replaced), then the performance rules are evaluated again;
+   stored values are replaced), and the performance rules are evaluated at each of them;
 5. records its progress (window cursor, feedback watermark).
 
 Work per run is bounded by ``window.max_windows``; a monitor that is behind catches up over
@@ -347,7 +347,8 @@ class MonitorRunner:
                     "metrics": dict(perf.metrics),
                 }
             )
-        if touched:
+            # The performance rules look at the recomputed window as they would have, had the
+            # labels come in time: a bad past window fires (and resolves at the next good one).
             result.alerts.extend(
-                self.alerts.evaluate(spec, window_start=None, prefix="performance.")
+                self.alerts.evaluate(spec, window_start=start, prefix="performance.")
             )
