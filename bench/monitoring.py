@@ -118,7 +118,8 @@ def main() -> None:
     parser.add_argument("--rows", default="24000,240000", help="log rows, comma-separated")
     args = parser.parse_args()
     print(
-        f"{'log rows':>10} {'setup s':>8} {'run s':>7} {'per window ms':>14} {'report s':>9}  drifted hours"
+        f"{'log rows':>10} {'setup s':>8} {'run s':>7} {'per window ms':>14} {'report s':>9}"
+        "  drifted hours"
     )
     for rows in (int(r) for r in args.rows.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
@@ -147,8 +148,8 @@ def main() -> None:
                 if w["drift"] and w["drift"]["drifted_columns"]
             ]
             print(
-                f"{rows:>10,} {setup:>8.2f} {run_s:>7.2f} {1000 * run_s / len(result.windows):>14.1f} "
-                f"{report_s:>9.2f}  {drifted}"
+                f"{rows:>10,} {setup:>8.2f} {run_s:>7.2f} "
+                f"{1000 * run_s / len(result.windows):>14.1f} {report_s:>9.2f}  {drifted}"
             )
             client.close()  # type: ignore[attr-defined]
 

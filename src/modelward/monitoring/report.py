@@ -13,8 +13,8 @@ of the monitored metrics (anomalous points marked) and the open alerts.
 
 from __future__ import annotations
 
+import importlib
 import io
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -223,8 +223,9 @@ class _Plotting:
 
 
 def _svg(plt: Any, fig: Any) -> str:
+    # Fixed margins, not bbox_inches="tight": that renders every figure twice (2.5x slower).
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(buf, format="svg")
     plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg") :]
@@ -233,21 +234,21 @@ def _svg(plt: Any, fig: Any) -> str:
 def _distribution_svg(plt: Any, column: Mapping[str, Any]) -> str:
     plot = column["plot"]
     ref, cur = plot["reference"], plot["current"]
-    fig, ax = plt.subplots(figsize=(4.2, 2.2))
+    fig, ax = plt.subplots(figsize=(4.2, 2.3))
     if plot["kind"] == "histogram":
         edges = plot["bins"]
-        widths = [b - a for a, b in itertools.pairwise(edges)] or [1.0]
-        lefts = edges[:-1] or [edges[0]]
-        ax.bar(
-            lefts, ref, width=widths, align="edge", alpha=0.5, label="reference", color="#4c72b0"
-        )
-        ax.bar(lefts, cur, width=widths, align="edge", alpha=0.5, label="current", color="#dd8452")
+        if len(edges) != len(ref) + 1 or edges[0] == edges[-1]:
+            edges = [edges[0] - 0.5, edges[0] + 0.5]  # both windows constant: one bin
+        ax.stairs(ref, edges, fill=True, alpha=0.45, label="reference", color="#4c72b0")
+        ax.stairs(cur, edges, fill=True, alpha=0.45, label="current", color="#dd8452")
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.14, top=0.86)
     else:
         labels = [str(b)[:14] for b in plot["bins"]]
         x = list(range(len(labels)))
         ax.bar([i - 0.2 for i in x], ref, width=0.4, label="reference", color="#4c72b0")
         ax.bar([i + 0.2 for i in x], cur, width=0.4, label="current", color="#dd8452")
         ax.set_xticks(x, labels, rotation=45, ha="right")
+        fig.subplots_adjust(left=0.14, right=0.97, bottom=0.32, top=0.86)
     ax.set_ylabel("share")
     ax.set_title(column["column"] + (" — drifted" if column.get("drifted") else ""))
     ax.legend(frameon=False)
@@ -257,9 +258,11 @@ def _distribution_svg(plt: Any, column: Mapping[str, Any]) -> str:
 def _series_svg(plt: Any, key: str, points: Sequence[Mapping[str, Any]]) -> str:
     import datetime as dt
 
+    mdates: Any = importlib.import_module("matplotlib.dates")  # untyped
+
     xs = [dt.datetime.fromtimestamp(p["start"] / 1000, tz=dt.UTC) for p in points]
     ys = [math.nan if p["value"] is None else p["value"] for p in points]
-    fig, ax = plt.subplots(figsize=(6.0, 1.9))
+    fig, ax = plt.subplots(figsize=(6.0, 2.0))
     ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.2, color="#4c72b0")
     bad = [(x, y) for x, y, p in zip(xs, ys, points, strict=True) if p.get("anomalous")]
     if bad:
@@ -267,6 +270,9 @@ def _series_svg(plt: Any, key: str, points: Sequence[Mapping[str, Any]]) -> str:
             [b[0] for b in bad], [b[1] for b in bad], color="#c44e52", zorder=3, label="anomaly"
         )
         ax.legend(frameon=False)
+    locator = mdates.AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title(key)
-    fig.autofmt_xdate()
+    fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86)
     return _svg(plt, fig)
