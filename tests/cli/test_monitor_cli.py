@@ -146,3 +146,51 @@ def test_create_from_flags_and_bad_input(mw: Any) -> None:
     r = mw("monitor", "report", "flags", "--window", "soon", "--json")
     assert r.code == 1
     assert r.err.strip().startswith("error: --window 'soon' is not understood")
+
+
+def test_watch_stops_cleanly_on_sigterm(deployed: Deployed, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    c = deployed.client
+    c.monitoring.create({"name": "w", "deployment": "prod", "window": {"rows": 10, "lag": 0}})
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "modelward",
+            "--uri",
+            c.settings.metadata_uri(),
+            "--artifacts",
+            c.settings.artifact_uri(),
+            "--home",
+            str(c.settings.home),
+            "monitor",
+            "watch",
+            "--poll",
+            "0.05",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while c.monitoring.get("w").last_run_at is None:  # it ran once: it is watching
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "stopped after" in out

@@ -195,21 +195,22 @@ def test_bad_input_is_reported_not_fatal(
     deployed: Deployed, monitoring: Any, fault: str, check: str
 ) -> None:
     client, model = deployed.client, deployed.model
-    rows = frame(300, seed=31)
+    n = 3000 if fault == "huge_cardinality" else 300  # more distinct values than max_categories
+    rows = frame(n, seed=31)
     preds = model.predict(rows)
     columns: dict[str, Any] = {c: rows[c].to_numpy() for c in rows.columns}
     if fault == "missing_column":
         del columns["plan"]
     elif fault == "all_null":
-        columns["f1"] = np.full(300, np.nan)
+        columns["f1"] = np.full(n, np.nan)
     elif fault == "constant":
-        columns["f0"] = np.zeros(300)
+        columns["f0"] = np.zeros(n)
     elif fault == "unseen_categories":
-        columns["plan"] = np.asarray(["zzz"] * 300, dtype=object)
+        columns["plan"] = np.asarray(["zzz"] * n, dtype=object)
     elif fault == "mismatched_dtype":
-        columns["f0"] = np.asarray([f"v{i}" for i in range(300)], dtype=object)
+        columns["f0"] = np.asarray([f"v{i}" for i in range(n)], dtype=object)
     else:
-        columns["plan"] = np.asarray([f"id-{i}" for i in range(300)], dtype=object)
+        columns["plan"] = np.asarray([f"id-{i}" for i in range(n)], dtype=object)
     from tests.monitoring.lifecycle import write_log
 
     write_log(client, columns, preds, at=BASE + 5)
@@ -238,8 +239,12 @@ def test_bad_input_is_reported_not_fatal(
         assert by_col["f0"]["status"] == "schema"
         assert any(i["issue"] == "type_mismatch" for i in drift["schema_issues"])
     else:
-        assert q_col["plan"]["unseen_share"] == 1.0
+        # Unseen values are counted among the 1,000 most frequent (a lower bound here).
+        assert q_col["plan"]["unseen_share"] == pytest.approx(1000 / 3000)
+        assert "unseen_categories" in q_col["plan"]["issues"]
+        assert len(q_col["plan"]["unseen_categories"]) == 10  # listed up to 10
         assert by_col["plan"]["drifted"] is True
+        assert by_col["plan"]["approximate"] is True  # 1,000 values listed, the rest pooled
 
 
 def test_a_down_webhook_never_blocks_the_run(deployed: Deployed, monitoring: Any) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import io
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +157,9 @@ def render_html(report: Mapping[str, Any]) -> str:
         key=lambda c: (not c.get("drifted"), c.get("role") != "feature", c.get("column")),
     )
     plots = {}
-    with _Plotting() as plt:
+    with _Plotting() as plt, warnings.catch_warnings():
+        # Layout hints from matplotlib (tick density, ...) are cosmetic, never a failure.
+        warnings.simplefilter("ignore", UserWarning)
         for c in columns:
             if c.get("plot"):
                 plots[c["column"]] = _distribution_svg(plt, c)
@@ -260,7 +263,14 @@ def _series_svg(plt: Any, key: str, points: Sequence[Mapping[str, Any]]) -> str:
 
     mdates: Any = importlib.import_module("matplotlib.dates")  # untyped
 
-    xs = [dt.datetime.fromtimestamp(p["start"] / 1000, tz=dt.UTC) for p in points]
+    span = points[-1]["start"] - points[0]["start"] if points else 0
+    # Row windows of busy deployments can all fall within a minute: number them instead.
+    by_time = span >= 120_000
+    xs: list[Any] = (
+        [dt.datetime.fromtimestamp(p["start"] / 1000, tz=dt.UTC) for p in points]
+        if by_time
+        else list(range(1, len(points) + 1))
+    )
     ys = [math.nan if p["value"] is None else p["value"] for p in points]
     fig, ax = plt.subplots(figsize=(6.0, 2.0))
     ax.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.2, color="#4c72b0")
@@ -270,9 +280,12 @@ def _series_svg(plt: Any, key: str, points: Sequence[Mapping[str, Any]]) -> str:
             [b[0] for b in bad], [b[1] for b in bad], color="#c44e52", zorder=3, label="anomaly"
         )
         ax.legend(frameon=False)
-    locator = mdates.AutoDateLocator(maxticks=6)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    if by_time:
+        locator = mdates.AutoDateLocator(maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    else:
+        ax.set_xlabel("window")
     ax.set_title(key)
     fig.subplots_adjust(left=0.1, right=0.98, bottom=0.2, top=0.86)
     return _svg(plt, fig)
