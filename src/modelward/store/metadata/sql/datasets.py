@@ -126,10 +126,7 @@ class SqlDatasetStore(DatasetStore):
     _db: Database
 
     def _insert_ignore(self, table: sa.Table) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        return insert(table)
+        return self._db.insert(table)
 
     # -- versions --------------------------------------------------------------------------
     def create_dataset_version(

@@ -124,6 +124,14 @@ class Database:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
+    def insert(self, table: sa.Table) -> Any:
+        """An ``INSERT`` for this dialect, with ``on_conflict_do_update``/``do_nothing``."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        if self.is_sqlite:
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
     def placeholders(self, n: int) -> str:
         """``n`` positional bind markers in the driver's paramstyle (for bulk inserts)."""
         marker = "?" if self.is_sqlite else "%s"

@@ -154,10 +154,7 @@ class SqlMonitorStore(MonitoringStore):
     def put_monitor_results(self, results: Sequence[MonitorResult]) -> None:
         if not results:
             return
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        stmt = insert(monitor_results)
+        stmt = self._db.insert(monitor_results)
         stmt = stmt.on_conflict_do_update(
             index_elements=["monitor", "window_start", "window_end", "key"],
             set_={
