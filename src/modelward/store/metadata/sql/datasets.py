@@ -11,7 +11,6 @@ either takes the next number or finds the identical version.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from modelward.entities import (
     RunInput,
     now_ms,
 )
+from modelward.entities.ids import new_id
 from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.store.metadata.datasets import DatasetStore
 from modelward.store.metadata.sql.engine import Database
@@ -50,7 +50,7 @@ DATA_PATH = "data.parquet"
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 def version_scope(version_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelward.entities import Experiment, LifecycleStage, now_ms
+from modelward.entities.ids import new_id
 from modelward.errors import AlreadyExists, NotFound
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.tables.tracking import (
@@ -25,7 +25,7 @@ __all__ = ["SqlExperimentStore"]
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 class SqlExperimentStore(TrackingStore):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from modelward.entities import LifecycleStage, Metric, Page, Run, RunStatus, now_ms
+from modelward.entities.ids import new_id
 from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.store.metadata.sql import search as sql_search
-from modelward.store.metadata.sql.engine import Database
+from modelward.store.metadata.sql.engine import Database, RawStatement
 from modelward.store.metadata.sql.experiments import SqlExperimentStore
 from modelward.store.metadata.sql.tables.tracking import (
     environments,
@@ -29,26 +29,30 @@ __all__ = ["SqlTrackingStore"]
 
 _NAN = float("nan")
 
-# Hot paths use prebuilt textual statements: building a Core statement per call costs ~3x the
-# SQL itself. Identifiers are quoted because "user" is reserved in PostgreSQL.
-_EXPERIMENT_STAGE = sa.text("SELECT lifecycle_stage FROM experiments WHERE id = :id")
-_RUN_STAGE = sa.text("SELECT lifecycle_stage FROM runs WHERE id = :id")
-_INSERT_RUN = sa.text(
+# Hot paths use prebuilt statements run through the driver: building a Core statement per call
+# costs ~3x the SQL itself. Identifiers are quoted because "user" is reserved in PostgreSQL.
+_EXPERIMENT_STAGE = RawStatement("SELECT lifecycle_stage FROM experiments WHERE id = :id")
+_RUN_STAGE = RawStatement("SELECT lifecycle_stage FROM runs WHERE id = :id")
+_INSERT_RUN = RawStatement(
     'INSERT INTO runs (id, experiment_id, name, status, start_time, parent_id, "user", '
     "lifecycle_stage, host, pid, pid_start, heartbeat_at, environment_digest) VALUES "
     "(:id, :experiment_id, :name, 'RUNNING', :start_time, :parent_id, :user, 'active', "
     ":host, :pid, :pid_start, :start_time, :environment_digest)"
 )
-_INSERT_TAG = sa.text('INSERT INTO tags (run_id, "key", value) VALUES (:run_id, :key, :value)')
-_INSERT_PARAM = sa.text('INSERT INTO params (run_id, "key", value) VALUES (:run_id, :key, :value)')
-_SELECT_PARAMS = sa.text(
-    'SELECT "key", value FROM params WHERE run_id = :run_id AND "key" IN :keys'
-).bindparams(sa.bindparam("keys", expanding=True))
-_END_RUN = sa.text("UPDATE runs SET status = :status, end_time = :end_time WHERE id = :id")
+_INSERT_TAG = RawStatement('INSERT INTO tags (run_id, "key", value) VALUES (:run_id, :key, :value)')
+_INSERT_PARAM = RawStatement(
+    'INSERT INTO params (run_id, "key", value) VALUES (:run_id, :key, :value)'
+)
+# The run's state and its params in one statement (a run with no params yields one row of NULLs).
+_RUN_PARAMS = RawStatement(
+    'SELECT r.lifecycle_stage, p."key", p.value FROM runs r '
+    "LEFT JOIN params p ON p.run_id = r.id WHERE r.id = :id"
+)
+_END_RUN = RawStatement("UPDATE runs SET status = :status, end_time = :end_time WHERE id = :id")
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 def _db_float(value: float) -> float | None:
@@ -161,7 +165,7 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
         }
         start = start_time if start_time is not None else now_ms()
         with self._db.write() as conn:
-            exp = conn.execute(_EXPERIMENT_STAGE, {"id": experiment_id}).first()
+            exp = self._db.run(conn, _EXPERIMENT_STAGE, {"id": experiment_id}).first()
             if exp is None:
                 raise NotFound(
                     f"experiment {experiment_id!r} does not exist",
@@ -173,12 +177,13 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
                 )
             if (
                 parent_id is not None
-                and conn.execute(_RUN_STAGE, {"id": parent_id}).first() is None
+                and self._db.run(conn, _RUN_STAGE, {"id": parent_id}).first() is None
             ):
                 raise NotFound(
                     f"parent run {parent_id!r} does not exist", details={"run_id": parent_id}
                 )
-            conn.execute(
+            self._db.run(
+                conn,
                 _INSERT_RUN,
                 {
                     "id": run_id,
@@ -194,7 +199,8 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
                 },
             )
             if tag_map:
-                conn.execute(
+                self._db.run(
+                    conn,
                     _INSERT_TAG,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()],
                 )
@@ -290,7 +296,7 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
         self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
 
     def _require_active(self, conn: Connection, run_id: str) -> None:
-        row = conn.execute(_RUN_STAGE, {"id": run_id}).first()
+        row = self._db.run(conn, _RUN_STAGE, {"id": run_id}).first()
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
@@ -307,11 +313,16 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
         if not values:
             return
         with self._db.write() as conn:
-            self._require_active(conn, run_id)
-            existing = {
-                r.key: r.value
-                for r in conn.execute(_SELECT_PARAMS, {"run_id": run_id, "keys": list(values)})
-            }
+            rows = self._db.run(conn, _RUN_PARAMS, {"id": run_id}).all()
+            if not rows:
+                raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
+            if rows[0][0] != LifecycleStage.ACTIVE:
+                raise Conflict(
+                    f"run {run_id!r} is deleted; restore it (modelward runs restore) "
+                    "before logging to it",
+                    details={"run_id": run_id},
+                )
+            existing = {r[1]: r[2] for r in rows if r[1] is not None}
             clashes = {
                 k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v
             }
@@ -329,7 +340,7 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
                 if k not in existing
             ]
             if new_rows:
-                conn.execute(_INSERT_PARAM, new_rows)
+                self._db.run(conn, _INSERT_PARAM, new_rows)
 
     def set_tags(self, run_id: str, tags_: Mapping[str, str]) -> None:
         values = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags_.items()}
@@ -423,8 +434,8 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
             with self._db.write() as conn:
                 if points:
                     self._write_points(conn, points)
-                result = conn.execute(
-                    _END_RUN, {"status": status.value, "end_time": end_time, "id": run_id}
+                result = self._db.run(
+                    conn, _END_RUN, {"status": status.value, "end_time": end_time, "id": run_id}
                 )
                 if not result.rowcount:
                     raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
