@@ -1,0 +1,281 @@
+"""The training data: a dataset version loaded, checked, split and described.
+
+Reads through the datasets service (``client.datasets``): ``get(ref)`` resolves ``NAME@VERSION``
+to a version, ``load(ref, columns)`` returns its rows, ``get_split`` returns (and records with
+the version) the train/validation/test rows. Everything here fails before any trial starts,
+with a message that says what to fix: an unknown dataset or column, a target with one class,
+too few rows for the folds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from modelward.errors import InvalidInput, NotFound
+from modelward.training.spec import DataSpec
+
+__all__ = ["DatasetSource", "TrainingData", "infer_task", "load_training_data", "make_folds"]
+
+log = logging.getLogger(__name__)
+
+#: An integer target with at most this many distinct values is taken as class labels.
+MAX_INFERRED_CLASSES = 20
+
+
+class DatasetSource(Protocol):
+    """What training needs from the datasets service."""
+
+    def get(self, ref: str) -> Any:
+        """The dataset version ``NAME@VERSION`` (``NotFound`` when unknown)."""
+
+    def load(self, ref: str, columns: Sequence[str] | None = None) -> Any:
+        """The version's rows as a DataFrame."""
+
+
+@dataclass
+class TrainingData:
+    """A loaded, split training set.
+
+    Attributes:
+        ref: The resolved reference, e.g. ``wine@2``.
+        version: The dataset version object from the datasets service.
+        target: Target column.
+        features: Feature columns, in order.
+        task: ``classification`` or ``regression``.
+        classes: Class labels (classification), sorted.
+        x_train: Training rows (features).
+        y_train: Training target.
+        x_test: Held-out rows.
+        y_test: Held-out target.
+        split: How the split was made (recorded as params).
+    """
+
+    ref: str
+    version: Any
+    target: str
+    features: list[str]
+    task: str
+    classes: list[Any] | None
+    x_train: Any
+    y_train: Any
+    x_test: Any
+    y_test: Any
+    split: dict[str, Any] = field(default_factory=dict)
+
+
+def infer_task(target: Any) -> str:
+    """``classification`` for labels (text, booleans, categories, or integers with few distinct
+    values), else ``regression``."""
+    import pandas as pd
+
+    dtype = target.dtype
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or not pd.api.types.is_numeric_dtype(dtype)
+    ):
+        return "classification"
+    if pd.api.types.is_integer_dtype(dtype) and target.nunique() <= MAX_INFERRED_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _version_ref(version: Any, fallback: str) -> str:
+    name = getattr(version, "name", None)
+    number = getattr(version, "version", None)
+    if name is not None and number is not None:
+        return f"{name}@{number}"
+    return fallback
+
+
+def _python_label(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def load_training_data(
+    datasets: DatasetSource | None, spec: DataSpec, *, folds: int, seed: int
+) -> TrainingData:
+    """Load ``spec.dataset``, check the columns and target, split off the test rows.
+
+    Raises:
+        NotFound: The dataset, version or a column does not exist.
+        InvalidInput: The target has one class, or too few rows for the folds.
+    """
+    if datasets is None:
+        raise InvalidInput(
+            "training needs the datasets service (client.datasets) to read "
+            f"{spec.dataset!r}; it is not available in this installation"
+        )
+    version = datasets.get(spec.dataset)
+    ref = _version_ref(version, spec.dataset)
+    frame = datasets.load(ref)
+    columns = [str(c) for c in frame.columns]
+    if spec.target not in columns:
+        raise NotFound(
+            f"dataset {ref} has no column {spec.target!r} (data.target); its columns are "
+            f"{', '.join(columns[:30])}{' …' if len(columns) > 30 else ''}",
+            details={"dataset": ref, "column": spec.target},
+        )
+    features = list(spec.features) if spec.features else [c for c in columns if c != spec.target]
+    missing = [c for c in features if c not in columns]
+    if missing:
+        raise NotFound(
+            f"dataset {ref} has no column(s) {missing} (data.features); its columns are "
+            f"{', '.join(columns[:30])}",
+            details={"dataset": ref, "columns": missing},
+        )
+    if spec.target in features:
+        raise InvalidInput(f"data.features lists the target {spec.target!r}; remove it")
+    y_all = frame[spec.target]
+    keep = y_all.notna().to_numpy()
+    if not keep.all():
+        log.warning("dropping %d rows whose target %r is missing", int((~keep).sum()), spec.target)
+        frame = frame.loc[keep].reset_index(drop=True)
+        y_all = frame[spec.target]
+    if len(frame) == 0:
+        raise InvalidInput(f"dataset {ref} has no rows with a value in {spec.target!r}")
+    task = spec.task or infer_task(y_all)
+    classes: list[Any] | None = None
+    if task == "classification":
+        values = sorted(y_all.unique().tolist(), key=lambda v: (str(type(v)), v))
+        if len(values) < 2:
+            raise InvalidInput(
+                f"the target {spec.target!r} of {ref} has only one class ({values[0]!r}); "
+                "classification needs at least two. Check the target column or the data",
+                details={"dataset": ref, "column": spec.target},
+            )
+        classes = [_python_label(v) for v in values]
+    elif not np.issubdtype(np.asarray(y_all).dtype, np.number):
+        raise InvalidInput(
+            f"the target {spec.target!r} of {ref} is not numeric; regression needs numbers "
+            "(set data.task: classification for labels)"
+        )
+    x = frame[features]
+    train_rows, test_rows, split_info = _split(datasets, version, ref, spec, y_all, task, seed)
+    data = TrainingData(
+        ref=ref,
+        version=version,
+        target=spec.target,
+        features=features,
+        task=task,
+        classes=classes,
+        x_train=x.iloc[train_rows].reset_index(drop=True),
+        y_train=y_all.iloc[train_rows].reset_index(drop=True),
+        x_test=x.iloc[test_rows].reset_index(drop=True),
+        y_test=y_all.iloc[test_rows].reset_index(drop=True),
+        split=split_info,
+    )
+    _check_fold_sizes(data, folds)
+    return data
+
+
+def _split(
+    datasets: Any, version: Any, ref: str, spec: DataSpec, y: Any, task: str, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    stratify = spec.split.stratify if spec.split.stratify is not None else (
+        task == "classification"
+    )
+    if spec.split.use_recorded and hasattr(datasets, "get_split"):
+        recorded = _recorded_split(datasets, ref, spec, seed, stratify)
+        if recorded is not None:
+            return recorded
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(y))
+    try:
+        train, test = train_test_split(
+            rows,
+            test_size=spec.split.test_size,
+            random_state=seed,
+            stratify=np.asarray(y) if stratify else None,
+        )
+    except ValueError as exc:
+        raise InvalidInput(
+            f"cannot split {ref} into train and test ({exc}); lower data.split.test_size or "
+            "set data.split.stratify: false"
+        ) from None
+    info = {
+        "source": "made",
+        "test_size": spec.split.test_size,
+        "stratify": bool(stratify),
+        "seed": seed,
+    }
+    return np.sort(train), np.sort(test), info
+
+
+def _recorded_split(
+    datasets: Any, ref: str, spec: DataSpec, seed: int, stratify: bool
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
+    split = datasets.get_split(
+        ref,
+        test_size=spec.split.test_size,
+        seed=seed,
+        stratify=spec.target if stratify else None,
+    )
+    if split is None:
+        return None
+    train = np.asarray(_part(split, "train"), dtype=np.int64)
+    validation = _part(split, "validation")
+    if validation is not None and len(validation):
+        # Cross-validation makes its own validation folds: the validation rows train too.
+        train = np.concatenate([train, np.asarray(validation, dtype=np.int64)])
+    test = np.asarray(_part(split, "test"), dtype=np.int64)
+    info = {
+        "source": "recorded",
+        "test_size": spec.split.test_size,
+        "stratify": bool(stratify),
+        "seed": seed,
+    }
+    split_id = _part(split, "id")
+    if split_id is not None:
+        info["split_id"] = split_id
+    return np.sort(train), np.sort(test), info
+
+
+def _part(split: Any, name: str) -> Any:
+    if isinstance(split, dict):
+        return split.get(name)
+    return getattr(split, name, None)
+
+
+def _check_fold_sizes(data: TrainingData, folds: int) -> None:
+    n = len(data.y_train)
+    if n < folds:
+        raise InvalidInput(
+            f"{data.ref} leaves {n} training rows, fewer than cv.folds={folds}; lower the folds "
+            "or data.split.test_size"
+        )
+    if data.task == "classification":
+        counts = data.y_train.value_counts()
+        smallest = int(counts.min())
+        if smallest < folds:
+            label = counts.idxmin()
+            raise InvalidInput(
+                f"class {label!r} of {data.target!r} has {smallest} training rows, fewer than "
+                f"cv.folds={folds}; stratified folds need at least one per fold. Lower "
+                "cv.folds or add data",
+                details={"class": str(label), "rows": smallest},
+            )
+
+
+def make_folds(data: TrainingData, folds: int, shuffle: bool, seed: int) -> list[
+    tuple[np.ndarray, np.ndarray]
+]:
+    """K-fold row positions of the training rows (stratified for classification)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter: Any
+    if data.task == "classification":
+        splitter = StratifiedKFold(folds, shuffle=shuffle, random_state=seed if shuffle else None)
+    else:
+        splitter = KFold(folds, shuffle=shuffle, random_state=seed if shuffle else None)
+    return [
+        (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+        for a, b in splitter.split(np.zeros(len(data.y_train)), data.y_train)
+    ]
