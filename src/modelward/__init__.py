@@ -46,46 +46,97 @@ if TYPE_CHECKING:
         set_tags,
         start_run,
     )
+    from modelward.models import EnvironmentMismatchWarning, Predictor, PythonModel
+    from modelward.models.fluent import (
+        delete_alias,
+        export_model,
+        get_model_version,
+        get_registered_model,
+        load_model,
+        log_model,
+        model_audit,
+        model_lineage,
+        register_model,
+        save_model,
+        set_alias,
+    )
 
 __all__ = [
     "ActiveRun",
     "Client",
+    "EnvironmentMismatchWarning",
+    "Predictor",
+    "PythonModel",
     "Settings",
     "__version__",
     "active_run",
     "connect",
     "create_experiment",
+    "delete_alias",
     "download_artifacts",
     "end_run",
+    "export_model",
     "flush",
     "get_client",
     "get_experiment",
     "get_metric_history",
+    "get_model_version",
+    "get_registered_model",
     "get_run",
     "list_artifacts",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "log_text",
+    "model_audit",
+    "model_lineage",
+    "register_model",
+    "save_model",
     "search_runs",
+    "set_alias",
     "set_experiment",
     "set_tag",
     "set_tags",
     "start_run",
 ]
 
+_MODEL_FUNCTIONS = frozenset(
+    {
+        "delete_alias",
+        "export_model",
+        "get_model_version",
+        "get_registered_model",
+        "load_model",
+        "log_model",
+        "model_audit",
+        "model_lineage",
+        "register_model",
+        "save_model",
+        "set_alias",
+    }
+)
+_NOT_FLUENT = frozenset(
+    {"Client", "EnvironmentMismatchWarning", "Predictor", "PythonModel", "Settings", "__version__"}
+)
+
 # Where each public name lives; resolved lazily by __getattr__ so `import modelward` stays fast.
 _LAZY: dict[str, str] = {
     "Client": "modelward.client",
     "Settings": "modelward.config",
+    "EnvironmentMismatchWarning": "modelward.models",
+    "Predictor": "modelward.models",
+    "PythonModel": "modelward.models",
+    **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
     **{
         name: "modelward.fluent"
         for name in __all__
-        if name not in {"Client", "Settings", "__version__"}
+        if name not in _NOT_FLUENT and name not in _MODEL_FUNCTIONS
     },
 }
 

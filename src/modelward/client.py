@@ -10,6 +10,8 @@ from modelward.config import Settings
 
 if TYPE_CHECKING:
     from modelward.artifacts import ArtifactService
+    from modelward.models.service import ModelService
+    from modelward.registry.service import RegistryService
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
     from modelward.tracking.service import TrackingService
@@ -77,6 +79,51 @@ class Client:
         from modelward.tracking.service import TrackingService
 
         return TrackingService(self.store, self.settings)
+
+    @property
+    def actor(self) -> str:
+        """Who this client acts as in audit entries: ``settings.user`` or the login name."""
+        if self.settings.user:
+            return self.settings.user
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
+
+    @functools.cached_property
+    def models(self) -> ModelService:
+        """Log models to runs, load them (verified), export them."""
+        from modelward.models.service import ModelService
+
+        return ModelService(
+            self.store, self.artifacts, self.settings, dataset_inputs=self._dataset_inputs
+        )
+
+    @functools.cached_property
+    def registry(self) -> RegistryService:
+        """Registered models, versions, aliases, audit log and lineage."""
+        from modelward.registry.service import RegistryService
+
+        return RegistryService(
+            self.store, self.models, actor=self.actor, datasets=self._datasets_service()
+        )
+
+    def _datasets_service(self) -> object | None:
+        # The datasets service arrives as `client.datasets`; lineage degrades without it.
+        try:
+            return getattr(self, "datasets", None)
+        except ImportError:
+            return None
+
+    def _dataset_inputs(self, run_id: str) -> list[dict[str, object]]:
+        service = self._datasets_service()
+        if service is None or not hasattr(service, "run_inputs"):
+            return []
+        from modelward.registry.lineage import dataset_inputs
+
+        return dataset_inputs(service, run_id)
 
     def close(self) -> None:
         """Flush buffered metrics and release connections."""

@@ -21,12 +21,14 @@ __all__ = ["cli", "main"]
 COMMANDS: dict[str, str] = {
     "db": "modelward.cli.db:db",
     "experiments": "modelward.cli.experiments:experiments",
+    "models": "modelward.cli.models:models",
     "runs": "modelward.cli.runs:runs",
 }
 
 _HELP: dict[str, str] = {
     "db": "Create or upgrade the metadata database schema.",
     "experiments": "List, create and delete experiments.",
+    "models": "Registered models: versions, aliases, audit log, lineage and export.",
     "runs": "List, search, show, compare and delete runs.",
 }
 

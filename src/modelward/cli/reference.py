@@ -33,8 +33,19 @@ def command_paths() -> list[str]:
 def _help(path: list[str], command: click.Command) -> str:
     parent: click.Context | None = None
     for i, name in enumerate(path):
-        parent = click.Context(cli if i == 0 else command, info_name=name, parent=parent)
-    ctx = click.Context(command, info_name=path[-1], parent=parent.parent if parent else None)
+        # The root context carries the CLI's context settings (``-h``), as a real invocation
+        # does: Click caches each command's help option on first use, so rendering without
+        # them made the reference depend on whether a command had run before in the process.
+        settings = cli.context_settings if i == 0 else {}
+        parent = click.Context(
+            cli if i == 0 else command, info_name=name, parent=parent, **settings
+        )
+    ctx = click.Context(
+        command,
+        info_name=path[-1],
+        parent=parent.parent if parent else None,
+        **(cli.context_settings if command is cli else {}),
+    )
     formatter = ctx.make_formatter()
     formatter.width = 100
     command.format_help(ctx, formatter)

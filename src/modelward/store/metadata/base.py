@@ -5,12 +5,13 @@ from __future__ import annotations
 import abc
 
 from modelward.store.metadata.artifact_index import ArtifactIndexStore
+from modelward.store.metadata.registry import RegistryStore
 from modelward.store.metadata.tracking import TrackingStore
 
 __all__ = ["MetadataStore"]
 
 
-class MetadataStore(TrackingStore, ArtifactIndexStore, abc.ABC):
+class MetadataStore(TrackingStore, ArtifactIndexStore, RegistryStore, abc.ABC):
     """Everything modelward records except artifact bytes.
 
     Implementations are chosen by URI scheme (see :func:`modelward.store.metadata.open_store`).

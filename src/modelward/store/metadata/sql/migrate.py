@@ -13,9 +13,9 @@ __all__ = ["HEAD_REVISION", "check_schema", "current_revision", "upgrade"]
 
 #: The newest migration shipped with this modelward. A test pins it to Alembic's head, so a
 #: start-up check costs one query and no Alembic import.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0003"
 #: Every revision this modelward knows, oldest first (a database at another one is newer).
-KNOWN_REVISIONS: tuple[str, ...] = ("0001",)
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0003")
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
