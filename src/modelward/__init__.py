@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         save_model,
         set_alias,
     )
+    from modelward.training.fluent import autolog, autolog_torch, train
 
 __all__ = [
     "ActiveRun",
@@ -70,6 +71,8 @@ __all__ = [
     "Settings",
     "__version__",
     "active_run",
+    "autolog",
+    "autolog_torch",
     "connect",
     "create_experiment",
     "delete_alias",
@@ -104,6 +107,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "train",
 ]
 
 _MODEL_FUNCTIONS = frozenset(
@@ -121,6 +125,7 @@ _MODEL_FUNCTIONS = frozenset(
         "set_alias",
     }
 )
+_TRAINING_FUNCTIONS = frozenset({"autolog", "autolog_torch", "train"})
 _NOT_FLUENT = frozenset(
     {"Client", "EnvironmentMismatchWarning", "Predictor", "PythonModel", "Settings", "__version__"}
 )
@@ -133,10 +138,13 @@ _LAZY: dict[str, str] = {
     "Predictor": "modelward.models",
     "PythonModel": "modelward.models",
     **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
+    **dict.fromkeys(_TRAINING_FUNCTIONS, "modelward.training.fluent"),
     **{
         name: "modelward.fluent"
         for name in __all__
-        if name not in _NOT_FLUENT and name not in _MODEL_FUNCTIONS
+        if name not in _NOT_FLUENT
+        and name not in _MODEL_FUNCTIONS
+        and name not in _TRAINING_FUNCTIONS
     },
 }
 

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "experiments": "modelward.cli.experiments:experiments",
     "models": "modelward.cli.models:models",
     "runs": "modelward.cli.runs:runs",
+    "train": "modelward.cli.train:train",
 }
 
 _HELP: dict[str, str] = {
@@ -30,6 +31,7 @@ _HELP: dict[str, str] = {
     "experiments": "List, create and delete experiments.",
     "models": "Registered models: versions, aliases, audit log, lineage and export.",
     "runs": "List, search, show, compare and delete runs.",
+    "train": "Train and select a model from a YAML spec (CV, search, executors).",
 }
 
 

@@ -8,4 +8,6 @@ modules import pytest, so import them only from tests.
 import pytest
 
 # Plain asserts in the suites get pytest's detailed failure messages, as in a test module.
-pytest.register_assert_rewrite("modelward.testing.artifact_store_contract")
+pytest.register_assert_rewrite(
+    "modelward.testing.artifact_store_contract", "modelward.testing.executor_contract"
+)

@@ -69,8 +69,11 @@ class TrainingData:
 
 
 def infer_task(target: Any) -> str:
-    """``classification`` for labels (text, booleans, categories, or integers with few distinct
-    values), else ``regression``."""
+    """Guess the task from the target column.
+
+    Text, booleans, categories, and integers with at most 20 distinct values are class labels
+    (``classification``); other numbers are ``regression``.
+    """
     import pandas as pd
 
     dtype = target.dtype
@@ -178,8 +181,8 @@ def load_training_data(
 def _split(
     datasets: Any, version: Any, ref: str, spec: DataSpec, y: Any, task: str, seed: int
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    stratify = spec.split.stratify if spec.split.stratify is not None else (
-        task == "classification"
+    stratify = (
+        spec.split.stratify if spec.split.stratify is not None else (task == "classification")
     )
     if spec.split.use_recorded and hasattr(datasets, "get_split"):
         recorded = _recorded_split(datasets, ref, spec, seed, stratify)
@@ -264,9 +267,9 @@ def _check_fold_sizes(data: TrainingData, folds: int) -> None:
             )
 
 
-def make_folds(data: TrainingData, folds: int, shuffle: bool, seed: int) -> list[
-    tuple[np.ndarray, np.ndarray]
-]:
+def make_folds(
+    data: TrainingData, folds: int, shuffle: bool, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """K-fold row positions of the training rows (stratified for classification)."""
     from sklearn.model_selection import KFold, StratifiedKFold
 

@@ -68,8 +68,12 @@ def _validate_one(cls: type, params: Mapping[str, Any], where: str) -> None:
         raise InvalidInput(
             f"{where}: {exc}", details={"estimator": f"{cls.__module__}.{cls.__qualname__}"}
         ) from None
-    validate = getattr(estimator, "_validate_params", None)
-    if callable(validate):  # scikit-learn's parameter constraints (types and ranges)
+    validate = None
+    if hasattr(estimator, "_parameter_constraints"):
+        validate = estimator._validate_params  # scikit-learn's constraints (types and ranges)
+    elif type(estimator).__module__.startswith("modelward."):
+        validate = getattr(estimator, "_check_params", None)
+    if callable(validate):
         try:
             validate()
         except (TypeError, ValueError) as exc:
@@ -89,9 +93,7 @@ def check_candidate(candidate: CandidateSpec, where: str) -> type:
     cls = import_estimator(candidate.estimator, f"{where}.estimator")
     _validate_one(cls, candidate.params, f"{where}.params")
     for name, values in candidate.space.items():
-        options: list[Any] = (
-            values if isinstance(values, list) else _range_ends(values)
-        )
+        options: list[Any] = values if isinstance(values, list) else _range_ends(values)
         for value in options:
             _validate_one(cls, {**candidate.params, name: value}, f"{where}.space.{name}")
     return cls

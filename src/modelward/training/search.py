@@ -54,8 +54,8 @@ _ERROR_TAG_MAX = 2000
 class SearchListener:
     """Receives progress of a search (the CLI draws progress bars from it). No-ops here."""
 
-    def search_started(self, total_trials: int, folds: int, resumed: int) -> None:
-        """The search will run ``total_trials`` (``resumed`` of them already done)."""
+    def search_started(self, run_id: str, total_trials: int, folds: int, resumed: int) -> None:
+        """Search ``run_id`` will run ``total_trials`` (``resumed`` of them already done)."""
 
     def trial_started(self, plan: TrialPlan, name: str) -> None:
         """A trial was submitted."""
@@ -201,7 +201,10 @@ class SearchLoop:
             )
         admitted = admitted_trials(searches, spec.budget.max_trials)
         self.listener.search_started(
-            len(admitted), spec.cv.folds, sum(1 for k in records if k in admitted)
+            self.ctx.parent_id,
+            len(admitted),
+            spec.cv.folds,
+            sum(1 for k in records if k in admitted),
         )
         deadline = None if spec.budget.max_time is None else self.clock() + spec.budget.max_time
         slots = max(1, self.executor.slots(self.ctx.resources))
@@ -232,9 +235,7 @@ class SearchLoop:
                     flight = in_flight.pop(outcome.task_id)
                     record = self._record(flight, outcome)
                     records[record.key] = record
-                    searches[record.candidate].tell(
-                        record.index, record.score(self.ctx.metric)
-                    )
+                    searches[record.candidate].tell(record.index, record.score(self.ctx.metric))
                     self.listener.trial_ended(record)
         except BaseException:
             self._abort(in_flight)

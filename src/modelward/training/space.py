@@ -209,9 +209,7 @@ class CandidateSearch:
 
             # Optuna reports every trial on its own stderr handler; modelward logs them itself.
             optuna.logging.set_verbosity(optuna.logging.WARNING)
-            self._study = optuna.create_study(
-                direction="maximize" if self.maximize else "minimize"
-            )
+            self._study = optuna.create_study(direction="maximize" if self.maximize else "minimize")
         return self._study
 
     def _ask_tpe(self, index: int) -> TrialPlan:

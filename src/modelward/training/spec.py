@@ -340,8 +340,10 @@ class TrainingSpec(_Model):
         if duplicates:
             raise ValueError(f"candidate names {duplicates} repeat; give each a unique name")
         if self.metric is not None and self.data.task is not None:
-            allowed = CLASSIFICATION_METRICS if self.data.task == "classification" else (
-                REGRESSION_METRICS
+            allowed = (
+                CLASSIFICATION_METRICS
+                if self.data.task == "classification"
+                else (REGRESSION_METRICS)
             )
             if self.metric not in allowed:
                 raise ValueError(
@@ -386,9 +388,24 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def _errors(exc: ValidationError) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for err in exc.errors(include_url=False):
-        path = _field_path(tuple(err.get("loc", ())))
+        loc = tuple(err.get("loc", ()))
+        branch = str(loc[-1]) if loc else ""
+        value = err.get("input")
+        # A search-space value is a list or a range: report the branch the input was meant for.
+        if branch == "list[any]" and isinstance(value, dict):
+            continue
+        if "Range" in branch and isinstance(value, list):
+            continue
+        path = _field_path(loc)
         message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        seen.setdefault(path, message)  # the first branch's message is the clearest
+        if branch == "list[any]" or "Range" in branch:
+            message = (
+                f"{message}; a search space is a list of values or a range "
+                "{low, high[, log, type, num]}"
+                if not isinstance(value, list | dict)
+                else message
+            )
+        seen.setdefault(path, message)
     return list(seen.items())
 
 

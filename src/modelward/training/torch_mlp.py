@@ -179,15 +179,19 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]
         keep = self.warm_start and hasattr(self, "module_")
         x = validate_data(self, X, dtype=np.float32, reset=not keep)
         t = self._targets(y, first=not keep)
-        if not keep:
-            self._build()
         with torch.random.fork_rng(devices=[]):
             seed = 0 if self.random_state is None else int(self.random_state)
             torch.manual_seed(seed)
+            if not keep:
+                self._build()  # after seeding: the initial weights are part of the result
             generator = torch.Generator().manual_seed(seed)
             x_fit, t_fit, x_val, t_val = self._holdout(x, t, seed)
             tx, tt = self._tensors(x_fit, t_fit)
-            vx, vt = self._tensors(x_val, t_val) if x_val is not None else (None, None)
+            vx, vt = (
+                self._tensors(x_val, t_val)
+                if x_val is not None and t_val is not None
+                else (None, None)
+            )
             best, best_state, stale = math.inf, None, 0
             for _ in range(int(self.max_epochs)):
                 self.loss_curve_.append(self._epoch(tx, tt, generator))
@@ -210,7 +214,7 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]
     def _holdout(
         self, x: np.ndarray, t: np.ndarray, seed: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        n_val = int(round(len(x) * self.validation_fraction))
+        n_val = round(len(x) * self.validation_fraction)
         if not self.early_stopping or n_val < 2 or len(x) - n_val < 2:
             return x, t, None, None
         order = np.random.default_rng(seed).permutation(len(x))
@@ -225,10 +229,12 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]
             self._check_params()
         x = validate_data(self, X, dtype=np.float32, reset=first)
         t = self._targets(y, first=first, classes=classes)
-        if first:
-            self._build()
         with torch.random.fork_rng(devices=[]):
-            seed = (0 if self.random_state is None else int(self.random_state)) + self.n_epochs_
+            base = 0 if self.random_state is None else int(self.random_state)
+            torch.manual_seed(base)
+            if first:
+                self._build()
+            seed = base + self.n_epochs_
             torch.manual_seed(seed)
             tx, tt = self._tensors(x, t)
             self.loss_curve_.append(self._epoch(tx, tt, torch.Generator().manual_seed(seed)))
@@ -279,7 +285,7 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ClassifierMixin, _BaseMLP):  # type: ignore[misc]
     """A PyTorch MLP classifier with the scikit-learn contract.
 
     Args:
@@ -346,7 +352,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.asarray(self.classes_[np.argmax(self._forward(X), axis=1)])
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(RegressorMixin, _BaseMLP):  # type: ignore[misc]
     """A PyTorch MLP regressor with the scikit-learn contract.
 
     Same parameters as :class:`MLPClassifier`. The target is standardised for training and

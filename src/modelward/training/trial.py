@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 # Imported here so the local executor's fork server loads them once for every worker.
-import sklearn.base  # noqa: F401
+import sklearn.base
 import sklearn.pipeline  # noqa: F401
 
 from modelward.training import devices, metrics
@@ -129,7 +129,6 @@ def build_trial_pipeline(task: TrialTask) -> Any:
             random_state=task.seed,
         )
     return make_pipeline(task.preparation, selector, estimator)
-
 
 
 def _rows(data: Any, index: np.ndarray) -> Any:

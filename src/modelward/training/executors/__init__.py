@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from modelward.errors import InvalidInput
 from modelward.training.executors.base import (
     Executor,
@@ -12,7 +11,6 @@ from modelward.training.executors.base import (
     TaskState,
     report_progress,
 )
-
 
 __all__ = [
     "EXECUTORS",

@@ -171,9 +171,7 @@ class Executor(abc.ABC):
     name: str = ""
 
     @abc.abstractmethod
-    def submit(
-        self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None
-    ) -> str:
+    def submit(self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None) -> str:
         """Queue ``fn(arg)``; return a task id. ``fn`` must be importable by module path.
 
         Raises:
@@ -192,9 +190,12 @@ class Executor(abc.ABC):
     def wait(
         self, task_ids: Sequence[str] | None = None, timeout: float | None = None
     ) -> list[TaskOutcome]:
-        """Block until at least one of ``task_ids`` (default: every task) has ended or
-        ``timeout`` seconds pass; return the outcomes of those that ended and were not
-        returned by an earlier ``wait`` (an empty list on timeout or when none is left)."""
+        """Block until a task has ended, or ``timeout`` seconds pass.
+
+        Waits for any of ``task_ids`` (default: every task) and returns the outcomes of those
+        that ended and were not returned by an earlier ``wait``: an empty list on timeout or
+        when none is left.
+        """
 
     @abc.abstractmethod
     def cancel(self, task_id: str) -> bool:
@@ -202,8 +203,10 @@ class Executor(abc.ABC):
 
     @abc.abstractmethod
     def logs(self, task_id: str) -> str:
-        """What the task warned or logged (WARNING and up) and its traceback if it failed;
-        empty until it ends."""
+        """What the task warned or logged (WARNING and up), and its traceback if it failed.
+
+        Empty until the task ends.
+        """
 
     @abc.abstractmethod
     def slots(self, resources: Resources | None = None) -> int:
@@ -260,9 +263,9 @@ def _as_dict(r: Resources) -> dict[str, float]:
 
 def format_exception(exc: BaseException) -> tuple[str, str]:
     """``(one line, full traceback)`` of an exception, including a remote traceback."""
-    line = f"{type(exc).__name__}: {exc}".strip().splitlines()[0] if str(exc) else type(
-        exc
-    ).__name__
+    line = (
+        f"{type(exc).__name__}: {exc}".strip().splitlines()[0] if str(exc) else type(exc).__name__
+    )
     text = "".join(traceback.format_exception(exc))
     cause = exc.__cause__
     if cause is not None and type(cause).__name__ == "_RemoteTraceback":

@@ -16,15 +16,17 @@ pool.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import logging
 import os
 import pickle
 import signal
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
@@ -76,7 +78,7 @@ def _limit_threads(num_cpus: float) -> Any:
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return contextlib.nullcontext()
     return threadpool_limits(limits=threads)
@@ -111,6 +113,29 @@ class LocalRef(ObjectRef):
 
 
 # -- driver side ------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Start workers without re-running the driver's ``__main__`` script in them.
+
+    ``spawn`` and ``forkserver`` workers normally execute the main script again (as
+    ``__mp_main__``) so functions defined there can be unpickled; a script that calls
+    ``mw.train`` without an ``if __name__ == "__main__":`` guard would then start training
+    again in every worker. Tasks here are module-level functions by contract, so workers
+    never need the script: its path is hidden while a worker starts (processes start
+    synchronously inside ``submit``, in this thread).
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or path is None or getattr(main, "__spec__", None) is not None:
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 @dataclass
 class _Task:
     fn: Callable[[Any], Any]
@@ -223,9 +248,7 @@ class LocalExecutor(Executor):
         return LocalRef(str(path))
 
     # -- contract ----------------------------------------------------------------------------
-    def submit(
-        self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None
-    ) -> str:
+    def submit(self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None) -> str:
         if self._closed:
             raise InvalidInput("this executor is closed; create a new one")
         r = resources or Resources()
@@ -268,9 +291,10 @@ class LocalExecutor(Executor):
             self._queue.popleft()
             pool = self._ensure_pool()
             try:
-                task.future = pool.submit(
-                    _worker_main, task_id, task.fn, task.arg, task.resources.num_cpus
-                )
+                with _main_not_reimported():
+                    task.future = pool.submit(
+                        _worker_main, task_id, task.fn, task.arg, task.resources.num_cpus
+                    )
             except BrokenProcessPool:
                 self._queue.appendleft(task_id)
                 self._recover()
@@ -339,11 +363,9 @@ class LocalExecutor(Executor):
             if ready:
                 for task_id in ready:
                     self._tasks[task_id].reported = True
-                return [self._tasks[t].outcome for t in ready if self._tasks[t].outcome]
-            running = {
-                self._tasks[t].future: t
-                for t in self._tasks
-                if self._tasks[t].future is not None
+                return [o for t in ready if (o := self._tasks[t].outcome) is not None]
+            running: dict[Future[Envelope], str] = {
+                future: t for t, task in self._tasks.items() if (future := task.future) is not None
             }
             if not any(not self._tasks[t].state.is_terminal for t in wanted):
                 return []
@@ -359,7 +381,7 @@ class LocalExecutor(Executor):
             self._drain_events()
             broken = False
             for future in done:
-                if not self._collect(running[future], future):  # type: ignore[index]
+                if not self._collect(running[future], future):
                     broken = True
             if broken:
                 self._recover()
@@ -380,8 +402,8 @@ class LocalExecutor(Executor):
         culprits = [
             t
             for t in in_flight
-            if self._tasks[t].pid is not None
-            and exit_codes.get(self._tasks[t].pid) not in (None, -signal.SIGTERM)
+            if (pid := self._tasks[t].pid) is not None
+            and exit_codes.get(pid) not in (None, -signal.SIGTERM)
         ]
         for task_id in sorted(in_flight, reverse=True):
             task = self._tasks[task_id]
@@ -415,10 +437,8 @@ class LocalExecutor(Executor):
             # A running task can only be stopped with its worker; the pool then breaks and
             # the other in-flight tasks are requeued by _recover.
             self._finish(task_id, TaskOutcome(task_id, TaskState.CANCELLED, error="cancelled"))
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(task.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             return True
         return False
 

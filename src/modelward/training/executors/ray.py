@@ -168,12 +168,12 @@ class RayExecutor(Executor):
         return RayRef(_ray().put(value))
 
     # -- contract ---------------------------------------------------------------------------
-    def submit(
-        self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None
-    ) -> str:
+    def submit(self, fn: Callable[[Any], Any], arg: Any, resources: Resources | None = None) -> str:
         ray = _ray()
         r = resources or Resources()
-        check_fits(r, self.capacity, f"the Ray cluster{f' at {self.address}' if self.address else ''}")
+        check_fits(
+            r, self.capacity, f"the Ray cluster{f' at {self.address}' if self.address else ''}"
+        )
         if self._remote is None:
             self._remote = ray.remote(max_retries=0)(_ray_main)
         options: dict[str, Any] = {"num_cpus": r.num_cpus, "num_gpus": r.num_gpus}
