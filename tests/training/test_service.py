@@ -142,7 +142,8 @@ def test_same_spec_and_seed_give_the_same_winner_whatever_the_workers(
     )
     one = client.training.train(spec, workers=1)
     two = client.training.train(spec, workers=2)
-    assert one.winner is not None and two.winner is not None
+    assert one.winner is not None
+    assert two.winner is not None
     assert one.winner.params == two.winner.params
     assert [r["params"] for r in one.leaderboard] == [r["params"] for r in two.leaderboard]
     assert [r["mean_accuracy"] for r in one.leaderboard] == [

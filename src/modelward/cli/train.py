@@ -109,7 +109,7 @@ def train(
     """Train and select a model as SPEC (YAML) describes; see docs/training.md."""
     from modelward.training.spec import load_spec
 
-    parsed = load_spec(spec)
+    parsed = load_spec(spec, from_model=from_model)
     service = get_context().client.training
     show_bars = not as_json and sys.stderr.isatty()
     progress = _progress() if show_bars else None

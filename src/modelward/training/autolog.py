@@ -82,7 +82,13 @@ def _estimator_classes() -> list[type]:
 
     classes = [cls for _, cls in all_estimators()]
     classes += [MLPClassifier, MLPRegressor]
-    return [c for c in classes if "fit" in c.__dict__]
+    # Patch whichever class defines ``fit`` (GridSearchCV inherits BaseSearchCV's, for one).
+    found: dict[type, None] = {}
+    for cls in classes:
+        for klass in cls.__mro__:
+            if "fit" in klass.__dict__ and klass.__module__.startswith(("sklearn.", "modelward.")):
+                found[klass] = None
+    return list(found)
 
 
 def autolog(

@@ -178,12 +178,8 @@ class TrainingService:
         """
         started = time.perf_counter()
         if isinstance(spec, str | Path):
-            spec = load_spec(spec)
-        spec = parse_spec(spec)
-        if from_model is not None:
-            spec = spec.model_copy(
-                update={"warm_start": spec.warm_start.model_copy(update={"from_model": from_model})}
-            )
+            spec = load_spec(spec, from_model=from_model)
+        spec = parse_spec(spec, from_model=from_model)
         if resume is not None and spec.warm_start.from_model is not None:
             raise InvalidInput("--resume continues a search; it cannot be combined with --from")
         if register is not None:

@@ -409,21 +409,41 @@ def _errors(exc: ValidationError) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def parse_spec(data: TrainingSpec | Mapping[str, Any], *, source: str = "spec") -> TrainingSpec:
+def parse_spec(
+    data: TrainingSpec | Mapping[str, Any],
+    *,
+    source: str = "spec",
+    from_model: str | None = None,
+) -> TrainingSpec:
     """Validate a spec given as a mapping (from YAML or code).
+
+    Args:
+        data: The spec (a validated one is returned as is, or with ``from_model`` set).
+        source: Where it came from, for messages.
+        from_model: Sets ``warm_start.from_model`` (a spec continuing a model needs no
+            candidates).
 
     Raises:
         InvalidInput: Naming each wrong field by its path.
     """
     if isinstance(data, TrainingSpec):
-        return data
+        if from_model is None:
+            return data
+        data = data.model_dump()
     if not isinstance(data, Mapping):
         raise InvalidInput(
             f"{source}: a training spec is a mapping with data and candidates, "
             f"not {type(data).__name__}"
         )
+    raw = dict(data)
+    if from_model is not None:
+        warm = raw.get("warm_start")
+        raw["warm_start"] = {
+            **(warm if isinstance(warm, Mapping) else {}),
+            "from_model": from_model,
+        }
     try:
-        return TrainingSpec.model_validate(dict(data))
+        return TrainingSpec.model_validate(raw)
     except ValidationError as exc:
         problems = _errors(exc)
         text = "; ".join(f"{path}: {msg}" for path, msg in problems[:5])
@@ -434,8 +454,8 @@ def parse_spec(data: TrainingSpec | Mapping[str, Any], *, source: str = "spec") 
         ) from None
 
 
-def load_spec(path: str | Path) -> TrainingSpec:
-    """Read and validate a YAML (or JSON) training spec file.
+def load_spec(path: str | Path, *, from_model: str | None = None) -> TrainingSpec:
+    """Read and validate a YAML (or JSON) training spec file (see :func:`parse_spec`).
 
     Raises:
         NotFound: The file does not exist.
@@ -454,4 +474,4 @@ def load_spec(path: str | Path) -> TrainingSpec:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{file} is not valid YAML: {exc}") from None
-    return parse_spec(data if data is not None else {}, source=str(file))
+    return parse_spec(data if data is not None else {}, source=str(file), from_model=from_model)

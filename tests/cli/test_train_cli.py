@@ -1,0 +1,91 @@
+"""``modelward train``: a spec file in, JSON or tables out, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modelward.client import Client
+
+
+@pytest.fixture
+def cli(
+    client: Client,
+    datasets: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Callable[..., tuple[int, str, str]]:
+    """Run the CLI against the client's store, with the datasets stand-in."""
+    from modelward.cli.main import main
+
+    monkeypatch.setattr(Client, "_datasets_service", lambda self: datasets)
+    base = [
+        "--uri",
+        client.settings.metadata_uri(),
+        "--artifacts",
+        client.settings.artifact_uri(),
+        "--home",
+        str(client.settings.home),
+    ]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exit_info:
+            main([*base, *args])
+        out, err = capsys.readouterr()
+        return int(exit_info.value.code or 0), out, err
+
+    return run
+
+
+def _write(tmp_path: Path, spec: dict[str, Any]) -> str:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def test_train_json_output_and_registration(
+    cli: Callable[..., tuple[int, str, str]], wine_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    code, out, err = cli(
+        "train", _write(tmp_path, wine_spec()), "--register", "wine", "--json", "--workers", "1"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["status"] == "FINISHED"
+    assert data["registered"] == {"name": "wine", "version": 1}
+    assert len(data["leaderboard"]) == 4
+    assert data["winner"]["run_id"] == data["leaderboard"][0]["run_id"]
+
+
+def test_train_prints_a_leaderboard_for_people(
+    cli: Callable[..., tuple[int, str, str]], wine_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    code, out, err = cli("train", _write(tmp_path, wine_spec(budget={"max_trials": 2})))
+    assert code == 0, err
+    assert "leaderboard (2 trials, best first)" in out
+    assert "winner" in out
+    assert "test (wine@1): accuracy" in out
+
+
+def test_train_errors_are_one_line(
+    cli: Callable[..., tuple[int, str, str]], wine_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    code, _, err = cli("train", _write(tmp_path, wine_spec(cv={"folds": 1})))
+    assert code == 1
+    assert err.startswith("error: ")
+    assert "cv.folds" in err
+    assert err.count("\n") == 1
+    code, _, err = cli("train", str(tmp_path / "missing.yaml"))
+    assert code == 1
+    assert "does not exist" in err
+    code, _, err = cli(
+        "train", _write(tmp_path, wine_spec()), "--executor", "ray", "--address", "127.0.0.1:9"
+    )
+    if "pip install 'modelward[ray]'" not in err:
+        assert code == 1
+        assert "cannot reach the Ray cluster at 127.0.0.1:9" in err
