@@ -128,3 +128,13 @@ def test_file_problems(tmp_path: Path) -> None:
     scalar.write_text("42\n")
     with pytest.raises(InvalidInput, match="a training spec is a mapping"):
         load_spec(scalar)
+
+
+@pytest.mark.parametrize("name", ["wine.yaml", "diabetes.yaml"])
+def test_example_specs_are_valid(name: str) -> None:
+    from modelward.training.estimators import check_candidate
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "training" / name
+    spec = load_spec(path)
+    for i, candidate in enumerate(spec.candidates):
+        check_candidate(candidate, f"candidates[{i}]")

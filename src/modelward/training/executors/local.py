@@ -24,6 +24,7 @@ import pickle
 import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -62,11 +63,33 @@ _events: Any = None
 _ref_cache: dict[str, Any] = {}
 
 
-def _worker_init(events: Any) -> None:
+def _worker_init(events: Any, driver_pid: int) -> None:
     global _events
     _events = events
+    # Never wait for the queue's feeder thread at exit: if another worker died while holding
+    # the queue's write lock, waiting would keep this worker (and the pool's shutdown) stuck.
+    events.cancel_join_thread()
     # Ctrl-C reaches the whole process group; only the driver decides what to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_with_driver, args=(driver_pid,), name="modelward-driver-watch", daemon=True
+    ).start()
+
+
+def _exit_with_driver(driver_pid: int) -> None:
+    """End this worker when the driver is gone (killed before it could stop its pool).
+
+    A worker's parent is the fork server, not the driver, and it holds both ends of the
+    pool's call queue, so it would otherwise wait for work forever.
+    """
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(driver_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid was reused by another user's process
+            os._exit(1)
 
 
 def _limit_threads(num_cpus: float) -> Any:
@@ -231,12 +254,15 @@ class LocalExecutor(Executor):
                 self._ctx = multiprocessing.get_context(self._start_method)
                 if self._start_method == "forkserver" and self._preload:
                     self._ctx.set_forkserver_preload(self._preload)
-                self._events = self._ctx.Queue()
+            # A fresh event queue per pool: a worker killed while writing to the old one may
+            # have left its lock held.
+            self._close_events()
+            self._events = self._ctx.Queue()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=self._ctx,
                 initializer=_worker_init,
-                initargs=(self._events,),
+                initargs=(self._events, os.getpid()),
             )
         return self._pool
 
@@ -303,9 +329,10 @@ class LocalExecutor(Executor):
             task.state = TaskState.RUNNING
 
     def _drain_events(self) -> None:
-        events = self._events
-        if events is None:
-            return
+        if self._events is not None:
+            self._drain_into(self._events)
+
+    def _drain_into(self, events: Any) -> None:
         while True:
             try:
                 task_id, kind, payload = events.get_nowait()
@@ -442,6 +469,13 @@ class LocalExecutor(Executor):
             return True
         return False
 
+    def _close_events(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            self._drain_into(events)
+            events.close()
+            events.cancel_join_thread()
+
     def close(self, *, cancel: bool = True) -> None:
         if self._closed:
             return
@@ -457,10 +491,7 @@ class LocalExecutor(Executor):
                 task.state = TaskState.CANCELLED
                 task.outcome = TaskOutcome(task_id, TaskState.CANCELLED, error="executor closed")
         self._queue.clear()
-        if self._events is not None:
-            self._events.close()
-            self._events.join_thread()
-            self._events = None
+        self._close_events()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
