@@ -69,6 +69,40 @@ def track_experiments() -> str:
     return parent.id
 
 
+def package_and_register() -> None:
+    """Log a pipeline safely (skops + ONNX), register it, move an alias, load it by alias."""
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    stage("2. Package, register, load by alias")
+    x, y = load_wine(return_X_y=True, as_frame=True)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    with mw.start_run(experiment="wine-registry", name="logreg") as run:
+        mw.log_metric("train_acc", pipeline.score(x, y))
+        info = mw.log_model(pipeline, "model", input_example=x.head(20), onnx=True)
+    version = mw.register_model(info, "wine-classifier")
+    previous = mw.set_alias("wine-classifier", "champion", version.version)
+    parity = (info.manifest.onnx or {}).get("parity", {})
+    console.print(
+        f"run {run.id}: registered wine-classifier v{version.version} "
+        f"(champion was {previous}); ONNX parity max |diff| {parity.get('max_abs_diff', 0):.1e}"
+    )
+    predictor = mw.load_model("models:/wine-classifier@champion")
+    console.print(
+        f"loaded by alias with backend {predictor.backend}: predictions "
+        f"{predictor.predict(x.head(5)).tolist()} for labels {y.head(5).tolist()}"
+    )
+    audit = mw.model_audit("wine-classifier")
+    console.print(f"audit log: {len(audit)} entries, last: {audit[-1].action} by {audit[-1].actor}")
+    lineage = mw.model_lineage("wine-classifier@champion")
+    console.print(f"lineage: run {lineage['run']['name']} metrics {lineage['run']['metrics']}")
+    with tempfile.TemporaryDirectory() as tmp:
+        exported = mw.export_model("models:/wine-classifier@champion", Path(tmp) / "wine.onnx")
+        console.print(f"exported ONNX: {exported.stat().st_size:,} bytes")
+
+
 def main() -> int:
     """Run every stage that exists so far."""
     started = time.perf_counter()
@@ -77,6 +111,7 @@ def main() -> int:
         f"store: {client.settings.metadata_uri()}  artifacts: {client.settings.artifact_uri()}"
     )
     track_experiments()
+    package_and_register()
     mw.flush()
     console.print(f"[green]lifecycle demo finished in {time.perf_counter() - started:.1f} s")
     return 0

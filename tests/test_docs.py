@@ -33,6 +33,14 @@ def test_cli_reference_is_current() -> None:
     text = (DOCS / "cli.md").read_text()
     missing = [path for path in command_paths() if f"## {path}\n" not in text]
     assert not missing, f"commands missing from docs/cli.md: {missing}"
-    assert text == render(), (
-        "docs/cli.md is stale; regenerate it: python -m modelward.cli.reference > docs/cli.md"
-    )
+    current = render()
+    if text != current:
+        import difflib
+
+        diff = "".join(
+            list(difflib.unified_diff(text.splitlines(True), current.splitlines(True), n=1))[:30]
+        )
+        raise AssertionError(
+            "docs/cli.md is stale; regenerate it: "
+            f"python -m modelward.cli.reference > docs/cli.md\n{diff}"
+        )

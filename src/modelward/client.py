@@ -10,6 +10,7 @@ from modelward.config import Settings
 
 if TYPE_CHECKING:
     from modelward.artifacts import ArtifactService
+    from modelward.deployments import DeploymentService
     from modelward.models.service import ModelService
     from modelward.registry.service import RegistryService
     from modelward.store.artifacts.base import ArtifactStore
@@ -83,7 +84,7 @@ class Client:
 
     @property
     def actor(self) -> str:
-        """Who this client acts as in audit entries: ``settings.user`` or the login name."""
+        """Who this client acts as in audit and history entries (``settings.user`` or login)."""
         if self.settings.user:
             return self.settings.user
         import getpass
@@ -138,6 +139,18 @@ class Client:
         from modelward.registry.lineage import dataset_inputs
 
         return dataset_inputs(service, run_id)
+
+    @functools.cached_property
+    def deployments(self) -> DeploymentService:
+        """Deployments (serving endpoints), their history, prediction logs and feedback."""
+        from modelward.deployments import DeploymentService
+
+        return DeploymentService(
+            self.store, self._resolve_version, actor=self.actor, artifacts=self.artifacts
+        )
+
+    def _resolve_version(self, target: object) -> int:
+        return int(self.registry.resolve(str(target)).version)
 
     def close(self) -> None:
         """Flush buffered metrics and release connections."""

@@ -10,11 +10,14 @@ server answers with. Where a built-in exception fits, the class subclasses it to
     ├── AlreadyExists                           409  ALREADY_EXISTS
     ├── InvalidInput        (ValueError)       400  INVALID_INPUT
     │   ├── FilterSyntaxError                   400  INVALID_FILTER
-    │   └── SchemaViolation                     422  SCHEMA_VIOLATION
+    │   ├── SchemaViolation                     422  SCHEMA_VIOLATION
+    │   └── UnsupportedMediaType                415  UNSUPPORTED_MEDIA_TYPE
     ├── Conflict                                409  CONFLICT
     ├── PermissionDenied    (PermissionError)  403  PERMISSION_DENIED
     ├── PayloadTooLarge                         413  PAYLOAD_TOO_LARGE
+    ├── RequestTimeout      (TimeoutError)     408  REQUEST_TIMEOUT
     ├── Unavailable         (ConnectionError)  503  UNAVAILABLE
+    │   └── ModelFailed                         503  MODEL_FAILED
     ├── IntegrityError                          500  INTEGRITY_ERROR
     ├── SchemaOutOfDate                         503  SCHEMA_OUT_OF_DATE
     ├── StorageFull         (OSError)           507  STORAGE_FULL
@@ -38,16 +41,19 @@ __all__ = [
     "IntegrityError",
     "InvalidInput",
     "MissingDependency",
+    "ModelFailed",
     "ModelwardError",
     "NotFound",
     "PayloadTooLarge",
     "PermissionDenied",
     "ReadOnlyStore",
+    "RequestTimeout",
     "SchemaOutOfDate",
     "SchemaViolation",
     "StorageFull",
     "Unavailable",
     "UnsafeModel",
+    "UnsupportedMediaType",
     "error_class_for_code",
 ]
 
@@ -111,6 +117,13 @@ class SchemaViolation(InvalidInput):
     http_status = 422
 
 
+class UnsupportedMediaType(InvalidInput):
+    """A request body's content type is not one the endpoint reads (send application/json)."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+
+
 class Conflict(ModelwardError):
     """The request contradicts stored state (e.g. re-logging a param with another value)."""
 
@@ -137,6 +150,20 @@ class Unavailable(ModelwardError, ConnectionError):
 
     code = "UNAVAILABLE"
     http_status = 503
+
+
+class ModelFailed(Unavailable):
+    """A model raised an error while predicting; the message carries the model's own error."""
+
+    code = "MODEL_FAILED"
+    http_status = 503
+
+
+class RequestTimeout(ModelwardError, TimeoutError):
+    """A client sent its request too slowly (the body did not arrive within the limit)."""
+
+    code = "REQUEST_TIMEOUT"
+    http_status = 408
 
 
 class IntegrityError(ModelwardError):

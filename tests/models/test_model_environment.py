@@ -39,6 +39,15 @@ def test_minor_versions_missing_packages_and_cpu_matter() -> None:
     ]
 
 
+def test_gpu_loss_matters_only_to_gpu_frameworks() -> None:
+    saved = {**SAVED, "gpus": ["NVIDIA H100"]}
+    now = {**SAVED, "gpus": []}
+    assert compare_environments(saved, now, ["torch"]) == [
+        "GPU(s) NVIDIA H100 when saved, none now (runs on CPU)"
+    ]
+    assert compare_environments(saved, now, ["numpy"]) == []
+
+
 def test_runtime_environment_records_libraries() -> None:
     env = runtime_environment()
     assert env["python"]

@@ -11,13 +11,20 @@ import numpy as np
 import pytest
 
 from modelward.client import Client
-from modelward.errors import InvalidInput, MissingDependency, NotFound, UnsafeModel
+from modelward.errors import (
+    InvalidInput,
+    MissingDependency,
+    NotFound,
+    SchemaViolation,
+    UnsafeModel,
+)
 
 
 # -- PyTorch --------------------------------------------------------------------------------
 def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_id: str) -> None:
     import torch
-    from mw_test_nets import TinyNet
+
+    from tests.models.mw_test_nets import TinyNet
 
     torch.manual_seed(0)
     net = TinyNet(n_in=4, hidden=6)
@@ -26,7 +33,7 @@ def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_
     m = logged.manifest
     assert m.flavor == "pytorch"
     assert set(m.files) == {"weights.safetensors", "architecture.json"}
-    assert m.flavor_options["class"] == "mw_test_nets:TinyNet"
+    assert m.flavor_options["class"] == "tests.models.mw_test_nets:TinyNet"
     assert m.signature is not None
     assert m.signature.inputs[0].shape == (-1, 4)
     predictor = client.models.load_model(logged.uri)
@@ -38,7 +45,7 @@ def test_torch_module_saved_as_safetensors_and_architecture(client: Client, run_
     loaded = predictor.unwrap()
     assert isinstance(loaded, TinyNet)
     assert loaded.init_kwargs == {"n_in": 4, "hidden": 6}
-    with pytest.raises(Exception, match="size 4 on axis 1"):
+    with pytest.raises(SchemaViolation, match="size 4 on axis 1"):
         predictor.predict(np.ones((2, 3)))
 
 
@@ -56,7 +63,7 @@ def test_torch_class_from_main_script_is_refused(client: Client, run_id: str) ->
 def test_missing_torch_names_the_extra(
     client: Client, run_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mw_test_nets import TinyNet
+    from tests.models.mw_test_nets import TinyNet
 
     logged = client.models.log_model(TinyNet(), "net", run_id=run_id)
     monkeypatch.setitem(sys.modules, "torch", None)
@@ -93,7 +100,7 @@ def test_onnx_model_as_given(
 def test_python_model_importable_from_environment(
     client: Client, run_id: str, frame: Any, tmp_path: Path
 ) -> None:
-    from mw_test_nets import Threshold
+    from tests.models.mw_test_nets import Threshold
 
     (tmp_path / "threshold.txt").write_text("50000")
     logged = client.models.log_model(

@@ -75,7 +75,7 @@ def test_tampered_blob_is_an_integrity_error(client: Client, run_id: str, logged
     data = bytearray(blob.read_bytes())
     data[len(data) // 2] ^= 0xFF
     blob.write_bytes(bytes(data))
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="is corrupted"):
         client.models.load_model(logged.uri)
     assert not any(client.models.cache_dir.glob("*/model.skops"))
 

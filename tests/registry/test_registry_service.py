@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -129,20 +129,40 @@ def test_lineage_walks_to_run_code_environment(client: Client, run_id: str, logg
 
 @dataclass(frozen=True)
 class _DatasetVersion:
+    """The fields of modelward.entities.datasets.DatasetVersion that lineage reads."""
+
     name: str
     version: int
     digest: str
+    profile: dict[str, Any] = field(default_factory=lambda: {"big": "never copied"})
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class _Node:
+    """The shape of modelward.datasets.lineage.LineageNode."""
+
+    version: _DatasetVersion
+    parents: tuple[_Node, ...] = ()
+    recipe: dict[str, Any] | None = None
+
+
+_RAW = _DatasetVersion("raw-customers", 1, "cd" * 32)
+_CUSTOMERS = _DatasetVersion("customers", 3, "ab" * 32)
 
 
 class _FakeDatasets:
     """The two calls lineage makes on the datasets service (DatasetService)."""
 
     def run_inputs(self, run_id: str) -> list[tuple[_DatasetVersion, str]]:
-        return [(_DatasetVersion("customers", 3, "ab" * 32), "train")]
+        return [(_CUSTOMERS, "train")]
 
-    def lineage(self, ref: str) -> list[dict[str, Any]]:
+    def lineage(self, ref: str) -> _Node:
         assert ref == "customers@3"
-        return [{"name": "raw-customers", "version": 1}]
+        return _Node(_CUSTOMERS, (_Node(_RAW),), {"steps": ["dedup"]})
 
 
 def test_lineage_includes_dataset_versions_and_parents(
@@ -151,9 +171,20 @@ def test_lineage_includes_dataset_versions_and_parents(
     version = client.registry.register(logged.uri, "churn")
     lineage = build_lineage(client.store, version, datasets=_FakeDatasets(), ref="churn/1")
     (dataset,) = lineage["datasets"]["inputs"]
-    assert dataset["name"] == "customers"
+    assert dataset["ref"] == "customers@3"
     assert dataset["role"] == "train"
-    assert dataset["lineage"] == [{"name": "raw-customers", "version": 1}]
+    assert "profile" not in dataset
+    assert dataset["parents"] == [
+        {
+            "name": "raw-customers",
+            "version": 1,
+            "ref": "raw-customers@1",
+            "digest": "cd" * 32,
+            "recipe": None,
+            "parents": [],
+        }
+    ]
+    assert lineage["datasets"]["note"] is None
 
 
 def test_dataset_inputs_are_recorded_in_the_manifest(
@@ -162,5 +193,11 @@ def test_dataset_inputs_are_recorded_in_the_manifest(
     monkeypatch.setattr(client, "datasets", _FakeDatasets(), raising=False)
     logged = client.models.log_model(pipeline, "withdata", run_id=run_id)
     assert logged.manifest.datasets == [
-        {"name": "customers", "version": 3, "digest": "ab" * 32, "role": "train"}
+        {
+            "name": "customers",
+            "version": 3,
+            "ref": "customers@3",
+            "digest": "ab" * 32,
+            "role": "train",
+        }
     ]

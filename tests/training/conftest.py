@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from modelward.client import Client
-from training_fixtures import FakeDatasets, datasets, diabetes_spec, training_client, wine_spec
+from tests.training_fixtures import (
+    FakeDatasets,
+    datasets,
+    diabetes_spec,
+    training_client,
+    wine_spec,
+)
 
 __all__ = ["FakeDatasets", "client", "datasets", "diabetes_spec", "training_client", "wine_spec"]
 

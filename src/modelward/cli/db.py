@@ -50,7 +50,11 @@ def upgrade(as_json: bool) -> None:
 def current(as_json: bool) -> None:
     """Show the schema revision of the metadata database."""
     from modelward.store.metadata.sql.engine import Database
-    from modelward.store.metadata.sql.migrate import HEAD_REVISION, current_revision
+    from modelward.store.metadata.sql.migrate import (
+        HEAD_REVISION,
+        KNOWN_REVISIONS,
+        current_revision,
+    )
 
     settings = get_context().settings
     database = Database(settings.metadata_uri(), busy_timeout=settings.sqlite_busy_timeout)
@@ -64,12 +68,18 @@ def current(as_json: bool) -> None:
         "head": HEAD_REVISION,
         "up_to_date": revision == HEAD_REVISION,
     }
+    if revision == HEAD_REVISION:
+        advice = ""
+    elif revision is not None and revision not in KNOWN_REVISIONS:
+        advice = " — the database is newer: upgrade modelward"
+    else:
+        advice = " — run: modelward db upgrade"
     emit(
         data,
         as_json,
         lambda c: c.print(
             f"revision {revision or 'none (empty database)'}; this modelward needs {HEAD_REVISION}"
-            + ("" if revision == HEAD_REVISION else " — run: modelward db upgrade")
+            + advice
         ),
     )
 

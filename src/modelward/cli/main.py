@@ -20,17 +20,25 @@ __all__ = ["cli", "main"]
 #: Sub-command name -> "module:attribute". Modules import only when their command runs.
 COMMANDS: dict[str, str] = {
     "db": "modelward.cli.db:db",
+    "deploy": "modelward.cli.deploy:deploy",
     "experiments": "modelward.cli.experiments:experiments",
+    "feedback": "modelward.cli.serve:feedback",
     "models": "modelward.cli.models:models",
+    "predict": "modelward.cli.serve:predict",
     "runs": "modelward.cli.runs:runs",
+    "serve": "modelward.cli.serve:serve",
     "train": "modelward.cli.train:train",
 }
 
 _HELP: dict[str, str] = {
     "db": "Create or upgrade the metadata database schema.",
+    "deploy": "Create, list, show, update, roll back and delete deployments.",
     "experiments": "List, create and delete experiments.",
+    "feedback": "Attach ground-truth labels to logged predictions.",
     "models": "Registered models: versions, aliases, audit log, lineage and export.",
+    "predict": "Batch-predict a Parquet or CSV file with a model.",
     "runs": "List, search, show, compare and delete runs.",
+    "serve": "Serve a deployment or model over HTTP (OIP v2, MLflow, /predict).",
     "train": "Train and select a model from a YAML spec (CV, search, executors).",
 }
 

@@ -15,10 +15,14 @@ from modelward.cli.main import cli
 __all__ = ["command_paths", "render"]
 
 
+# The same help option names as the real CLI, so the reference shows what users see.
+_HELP_NAMES = ["-h", "--help"]
+
+
 def _walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
-        ctx = click.Context(command, info_name=path[-1])
+        ctx = click.Context(command, info_name=path[-1], help_option_names=_HELP_NAMES)
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not getattr(sub, "hidden", False):
@@ -33,18 +37,17 @@ def command_paths() -> list[str]:
 def _help(path: list[str], command: click.Command) -> str:
     parent: click.Context | None = None
     for i, name in enumerate(path):
-        # The root context carries the CLI's context settings (``-h``), as a real invocation
-        # does: Click caches each command's help option on first use, so rendering without
-        # them made the reference depend on whether a command had run before in the process.
-        settings = cli.context_settings if i == 0 else {}
         parent = click.Context(
-            cli if i == 0 else command, info_name=name, parent=parent, **settings
+            cli if i == 0 else command,
+            info_name=name,
+            parent=parent,
+            help_option_names=_HELP_NAMES,
         )
     ctx = click.Context(
         command,
         info_name=path[-1],
         parent=parent.parent if parent else None,
-        **(cli.context_settings if command is cli else {}),
+        help_option_names=_HELP_NAMES,
     )
     formatter = ctx.make_formatter()
     formatter.width = 100

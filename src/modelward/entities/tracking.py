@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -65,13 +65,17 @@ class Experiment:
 class Metric:
     """One point of a metric's history.
 
-    ``value`` may be NaN or ±inf; they are stored and returned faithfully.
+    ``value`` may be NaN or ±inf; they are stored and returned faithfully. A point unpacks as
+    ``(step, timestamp, value)``: ``for step, ts, value in mw.get_metric_history(...)``.
     """
 
     key: str
     value: float
     step: int
     timestamp: int
+
+    def __iter__(self) -> Iterator[int | float]:
+        return iter((self.step, self.timestamp, self.value))
 
     def is_nan(self) -> bool:
         """Whether the value is NaN."""

@@ -103,6 +103,11 @@ def compare_environments(
             )
         elif _minor(was) != _minor(now):
             problems.append(f"{name} {was} when saved, {now} now (pip install {name}=={was})")
+    # A GPU matters to frameworks that place weights on it (torch loads onto CPU without one).
+    if "torch" in packages and saved.get("gpus") and not current.get("gpus"):
+        problems.append(
+            f"GPU(s) {', '.join(map(str, saved['gpus']))} when saved, none now (runs on CPU)"
+        )
     if saved.get("machine") and current.get("machine") and saved["machine"] != current["machine"]:
         problems.append(f"CPU architecture {saved['machine']} when saved, {current['machine']} now")
     return problems

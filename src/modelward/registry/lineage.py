@@ -40,11 +40,42 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_DATASET_FIELDS = (
+    "id",
+    "name",
+    "version",
+    "ref",
+    "digest",
+    "rows",
+    "artifact_digest",
+    "created_at",
+)
+
+
+def _dataset_summary(version: Any) -> dict[str, Any]:
+    """A compact description of a dataset version (never its profile or schema)."""
+    found = {f: getattr(version, f) for f in _DATASET_FIELDS if hasattr(version, f)}
+    if found:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in found.items()}
+    plain = _plain(version)
+    return plain if isinstance(plain, dict) else {"version": str(version)}
+
+
+def _lineage_tree(node: Any) -> Any:
+    """A dataset lineage node (version + parents + recipe) as nested dicts."""
+    if hasattr(node, "version") and hasattr(node, "parents"):
+        return {
+            **_dataset_summary(node.version),
+            "recipe": getattr(node, "recipe", None),
+            "parents": [_lineage_tree(p) for p in node.parents],
+        }
+    return _plain(node)
+
+
 def _dataset_ref(version: Any) -> str | None:
-    for attr in ("ref", "uri"):
-        value = getattr(version, attr, None)
-        if isinstance(value, str):
-            return value
+    ref = getattr(version, "ref", None)
+    if isinstance(ref, str):
+        return ref
     name, number = getattr(version, "name", None), getattr(version, "version", None)
     if name is not None and number is not None:
         return f"{name}@{number}"
@@ -52,15 +83,8 @@ def _dataset_ref(version: Any) -> str | None:
 
 
 def dataset_inputs(datasets: Any, run_id: str) -> list[dict[str, Any]]:
-    """The dataset versions a run used, as plain dicts with their ``role`` (no parents)."""
-    found: list[dict[str, Any]] = []
-    for version, role in datasets.run_inputs(run_id):
-        entry = _plain(version)
-        if not isinstance(entry, dict):
-            entry = {"version": str(version)}
-        entry["role"] = role
-        found.append(entry)
-    return found
+    """The dataset versions a run used, as compact dicts with their ``role`` (no parents)."""
+    return [{**_dataset_summary(v), "role": role} for v, role in datasets.run_inputs(run_id)]
 
 
 def _datasets_section(datasets: Any, run_id: str | None, manifest: Any) -> dict[str, Any]:
@@ -74,18 +98,16 @@ def _datasets_section(datasets: Any, run_id: str | None, manifest: Any) -> dict[
         return {"inputs": recorded, "note": note}
     inputs: list[dict[str, Any]] = []
     for version, role in datasets.run_inputs(run_id):
-        entry = _plain(version)
-        if not isinstance(entry, dict):
-            entry = {"version": str(version)}
-        entry["role"] = role
+        entry = {**_dataset_summary(version), "role": role}
         ref = _dataset_ref(version)
         parents: Any = []
         if ref is not None and hasattr(datasets, "lineage"):
             try:
-                parents = _plain(datasets.lineage(ref))
+                tree = _lineage_tree(datasets.lineage(ref))
+                parents = tree.get("parents", []) if isinstance(tree, dict) else tree
             except NotFound:
                 parents = []
-        entry["lineage"] = parents
+        entry["parents"] = parents
         inputs.append(entry)
     if not inputs:
         return {"inputs": [], "note": "no dataset inputs recorded for the run"}

@@ -9,5 +9,8 @@ import pytest
 
 # Plain asserts in the suites get pytest's detailed failure messages, as in a test module.
 pytest.register_assert_rewrite(
-    "modelward.testing.artifact_store_contract", "modelward.testing.executor_contract"
+    "modelward.testing.artifact_store_contract",
+    "modelward.testing.metadata_contract",
+    "modelward.testing.metadata_search_contract",
+    "modelward.testing.executor_contract",
 )

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from modelward.errors import ModelwardError, NotFound
+from modelward.errors import NotFound
 from modelward.store.metadata.tracking import MetricPoint
 
 __all__ = ["MetricBuffer"]
@@ -53,7 +53,8 @@ class MetricBuffer:
         self._sink = sink
         self._interval = interval
         self._max_points = max_points
-        self._high_water = max(1000, min(batch_size, max_points // 2))
+        # Wake the flusher early, but never later than the point where appends would block.
+        self._high_water = min(max_points, max(1000, min(batch_size, max_points // 2)))
         self._batch_size = batch_size
         self._on_tick = on_tick
         self._queue: collections.deque[MetricPoint] = collections.deque()
@@ -71,26 +72,32 @@ class MetricBuffer:
         """Queue one point. Never performs I/O; waits only when the queue is full."""
         queue = self._queue
         queue.append(point)
+        # The flusher must exist before we wait for it to make room.
+        if self._thread is None:
+            self._ensure_thread()
         n = len(queue)
         if n >= self._high_water:
             self._wake.set()
             if n >= self._max_points:
                 self._wait_for_room()
-        if self._thread is None:
-            self._ensure_thread()
 
     def extend(self, points: Sequence[MetricPoint]) -> None:
         """Queue several points."""
         self._queue.extend(points)
+        if self._thread is None:
+            self._ensure_thread()
         if len(self._queue) >= self._high_water:
             self._wake.set()
             if len(self._queue) >= self._max_points:
                 self._wait_for_room()
-        if self._thread is None:
-            self._ensure_thread()
 
     def __len__(self) -> int:
         return len(self._queue)
+
+    def start(self) -> None:
+        """Start the background thread now (it also runs ``on_tick``) rather than on first use."""
+        if self._thread is None:
+            self._ensure_thread()
 
     # -- flushing -------------------------------------------------------------------------
     def flush(self) -> None:
@@ -153,7 +160,7 @@ class MetricBuffer:
             self._wake.clear()
             try:
                 self._drain(raise_errors=False)
-            except Exception:  # pragma: no cover - _drain(raise_errors=False) does not raise
+            except Exception:  # pragma: no cover - a safety net: the flusher must not die
                 log.exception("metric flush failed")
             if self._on_tick is not None:
                 try:
@@ -180,6 +187,7 @@ class MetricBuffer:
         self._queue.extendleft(reversed(batch))
 
     def _drain(self, *, raise_errors: bool) -> None:
+        dropped: NotFound | None = None
         with self._write_lock:
             while True:
                 batch = self._take()
@@ -189,28 +197,31 @@ class MetricBuffer:
                     self._sink(batch)
                 except NotFound as exc:
                     # The run is gone (deleted store, unknown id): these points can never be
-                    # written, so drop them loudly instead of retrying forever.
+                    # written, so drop them loudly instead of retrying forever, and go on
+                    # writing the other runs' points.
                     missing = set(exc.details.get("run_ids", []))
-                    if not missing:
+                    kept = [p for p in batch if p[0] not in missing]
+                    if len(kept) == len(batch):
                         self._fail(batch, exc, raise_errors)
                         return
-                    kept = [p for p in batch if p[0] not in missing]
                     log.error(
                         "dropped %d metric points for unknown runs %s",
                         len(batch) - len(kept),
                         sorted(missing),
                     )
                     self._requeue(kept)
-                    if raise_errors:
-                        raise
+                    dropped = exc
                     continue
-                except (ModelwardError, OSError) as exc:
+                except Exception as exc:
+                    # Whatever the cause (store refusing, driver bug), keep the points.
                     self._fail(batch, exc, raise_errors)
                     return
                 self._failures = 0
                 self._error = None
             with self._drained:
                 self._drained.notify_all()
+        if dropped is not None and raise_errors:
+            raise dropped
 
     def _fail(self, batch: list[MetricPoint], exc: BaseException, raise_errors: bool) -> None:
         self._requeue(batch)

@@ -87,7 +87,7 @@ def _packages() -> dict[str, str]:
 
     found: dict[str, str] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
+        name = dist.name
         if name:
             found[name.lower()] = dist.version
     return dict(sorted(found.items()))

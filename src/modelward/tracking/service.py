@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelward.config import Settings
 from modelward.entities import Experiment, Metric, Page, Run, RunStatus, now_ms
@@ -22,6 +22,9 @@ from modelward.store.metadata.tracking import MetricPoint
 from modelward.tracking import liveness
 from modelward.tracking.buffer import MetricBuffer
 from modelward.validation import check_key
+
+if TYPE_CHECKING:
+    from modelward.tracking.environment import Environment
 
 __all__ = ["DEFAULT_EXPERIMENT", "TrackingService"]
 
@@ -103,6 +106,7 @@ class TrackingService:
         # Environment capture runs once, in the background; runs started before it finishes
         # are linked when it does.
         self._env_lock = threading.Lock()
+        self._env: Environment | None = None
         self._env_digest: str | None = None
         self._source_tags: dict[str, str] | None = None
         self._env_pending: list[str] = []
@@ -188,6 +192,9 @@ class TrackingService:
         sample = self.settings.system_metrics if system_metrics is None else system_metrics
         with self._live_lock:
             self._live[run.id] = _LiveRun(run.id, sample)
+        # Heartbeats and system samples ride on the flusher's ticks: start it even if the run
+        # never logs a metric, or a quiet run would look dead to other hosts.
+        self._buffer.start()
         if self.settings.capture_environment and env_digest is None:
             self._capture_environment_later(run.id)
         return run
@@ -320,7 +327,8 @@ class TrackingService:
     # -- reading ---------------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
         """Return a run; a RUNNING run whose process died is marked KILLED first."""
-        if run_id in self._live and len(self._buffer):
+        if len(self._buffer):
+            # Read your own writes, whichever run the queued points belong to.
             self.flush()
         run = self.store.get_run(run_id)
         if (
@@ -436,12 +444,24 @@ class TrackingService:
 
     def _capture_environment_later(self, run_id: str) -> None:
         with self._env_lock:
-            self._env_pending.append(run_id)
-            if self._env_thread is None:
-                self._env_thread = threading.Thread(
-                    target=self._capture_environment, name="modelward-environment", daemon=True
-                )
-                self._env_thread.start()
+            env, tags = self._env, self._source_tags
+            if env is None or tags is None:
+                self._env_pending.append(run_id)
+                if self._env_thread is None:
+                    self._env_thread = threading.Thread(
+                        target=self._capture_environment, name="modelward-environment", daemon=True
+                    )
+                    self._env_thread.start()
+                return
+        # The capture finished after start_run looked for it: link the run now.
+        self._link_environment(run_id, env, tags)
+
+    def _link_environment(self, run_id: str, env: Environment, tags: dict[str, str]) -> None:
+        try:
+            self.store.set_run_environment(run_id, env.digest, env.data)
+            self.store.set_tags(run_id, tags)
+        except Exception as exc:
+            log.warning("could not link the environment to run %s: %s", run_id, exc)
 
     def _capture_environment(self) -> None:
         from modelward.tracking.environment import capture_environment, source_tags
@@ -456,15 +476,12 @@ class TrackingService:
                 self._env_pending.clear()
             return
         with self._env_lock:
+            self._env = env
             self._env_digest = env.digest
             self._source_tags = tags
             pending, self._env_pending = self._env_pending, []
         for run_id in pending:
-            try:
-                self.store.set_run_environment(run_id, env.digest, env.data)
-                self.store.set_tags(run_id, tags)
-            except Exception as exc:
-                log.warning("could not link the environment to run %s: %s", run_id, exc)
+            self._link_environment(run_id, env, tags)
 
     def _wait_for_environment(self, run_id: str) -> None:
         thread = self._env_thread

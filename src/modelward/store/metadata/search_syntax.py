@@ -278,6 +278,25 @@ class _Builder:
                 )
 
 
+#: How grammar terminals are named in error messages.
+_TERMINAL_WORDS = {
+    "$END": "the end",
+    "_AND": "AND",
+    "_OR": "OR",
+    "_IN": "IN",
+    "_NOT": "NOT",
+    "LIKEOP": "LIKE/ILIKE",
+    "CMP": "a comparison (= != < <= > >=)",
+    "KEY": "a key",
+    "STRING": "a quoted string",
+    "NUMBER": "a number",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COMMA": "','",
+    "DIRECTION": "ASC/DESC",
+}
+
+
 def _explain(exc: Any, text: str) -> FilterSyntaxError:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
@@ -287,10 +306,10 @@ def _explain(exc: Any, text: str) -> FilterSyntaxError:
         return _fail(text, len(text) + 1, "<end>", "the expression ends too early")
     if isinstance(exc, UnexpectedToken):
         token = str(exc.token)
-        expected = sorted(exc.expected)[:6]
-        return _fail(
-            text, exc.column, token, f"unexpected token; expected one of {', '.join(expected)}"
-        )
+        # ``accepts`` is exact; ``expected`` (LALR table) may list terminals of merged states.
+        names = exc.accepts or exc.expected
+        expected = sorted({_TERMINAL_WORDS.get(name, name) for name in names})
+        return _fail(text, exc.column, token, f"unexpected token; expected {' or '.join(expected)}")
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
         char = text[pos] if pos < len(text) else "<end>"

@@ -418,14 +418,23 @@ class LocalExecutor(Executor):
 
     # -- a worker died ---------------------------------------------------------------------
     def _recover(self) -> None:
+        """Retire the current pool after a worker died; requeue the innocent tasks.
+
+        Every worker is stopped before the pool is shut down: a worker started by a submit
+        racing with the pool's own clean-up would otherwise be waited for forever.
+        """
         pool = self._pool
         self._pool = None
         processes: dict[int, Any] = dict(getattr(pool, "_processes", None) or {})
+        # Exit codes before we stop the others: the dead one's own code names the culprit.
+        exit_codes = {pid: p.exitcode for pid, p in processes.items()}
+        for process in processes.values():
+            if process.exitcode is None:
+                process.terminate()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         self._drain_events()
         in_flight = [t for t, task in self._tasks.items() if task.future is not None]
-        exit_codes = {pid: p.exitcode for pid, p in processes.items()}
         culprits = [
             t
             for t in in_flight
@@ -460,14 +469,15 @@ class LocalExecutor(Executor):
             self._finish(task_id, TaskOutcome(task_id, TaskState.CANCELLED, error="cancelled"))
             return True
         self._drain_events()
+        # A running task can only be stopped with its worker. That breaks the pool, so it is
+        # retired now (its other in-flight tasks run again in a fresh one); a task whose
+        # worker has not reported yet is stopped with the whole pool.
+        self._finish(task_id, TaskOutcome(task_id, TaskState.CANCELLED, error="cancelled"))
         if task.pid is not None:
-            # A running task can only be stopped with its worker; the pool then breaks and
-            # the other in-flight tasks are requeued by _recover.
-            self._finish(task_id, TaskOutcome(task_id, TaskState.CANCELLED, error="cancelled"))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(task.pid, signal.SIGKILL)
-            return True
-        return False
+        self._recover()
+        return True
 
     def _close_events(self) -> None:
         events, self._events = self._events, None

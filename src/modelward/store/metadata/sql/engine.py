@@ -40,6 +40,9 @@ def _sqlite_path(uri: str) -> Path | None:
     url = sa.engine.make_url(uri)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
+    if url.database.startswith("file:"):
+        # An SQLite URI filename (``sqlite:///file:PATH?mode=ro&uri=true``), not a path.
+        return None
     return Path(url.database)
 
 
@@ -104,6 +107,9 @@ class Database:
             try:
                 cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
                 cur.execute("PRAGMA foreign_keys = ON")
+                # SQLite's LIKE ignores ASCII case by default; PostgreSQL's does not. Make it
+                # case-sensitive so LIKE means the same on both (ILIKE covers the other need).
+                cur.execute("PRAGMA case_sensitive_like = ON")
                 mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
                 if str(mode).lower() != "wal":
                     with contextlib.suppress(Exception):
@@ -186,4 +192,10 @@ def _translate(exc: DBAPIError) -> ModelwardError:
         return Unavailable(f"cannot reach the metadata store: {text.strip().splitlines()[0]}")
     if isinstance(exc, sa.exc.IntegrityError):
         return Conflict(f"the change conflicts with stored data: {text.strip().splitlines()[0]}")
+    if isinstance(exc, sa.exc.DataError):
+        # e.g. PostgreSQL's "value too long for type character varying(256)": bad input, not
+        # an unavailable store, so retrying cannot help.
+        return InvalidInput(
+            f"a value does not fit the metadata store: {text.strip().splitlines()[0]}"
+        )
     return Unavailable(f"metadata store error: {text.strip().splitlines()[0]}")

@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,7 +30,14 @@ from modelward.store.metadata.search_syntax import (
 )
 from modelward.store.metadata.sql.tables.tracking import latest_metrics, params, runs, tags
 
-__all__ = ["MAX_RESULTS", "build_search", "decode_page_token", "encode_page_token"]
+__all__ = [
+    "MAX_RESULTS",
+    "build_search",
+    "count_search",
+    "decode_page_token",
+    "encode_page_token",
+    "splits_on_presence",
+]
 
 #: The largest page a search may ask for.
 MAX_RESULTS = 50_000
@@ -49,6 +56,9 @@ _ATTRIBUTE_COLUMNS: dict[str, sa.Column[Any]] = {
 }
 
 _KV_TABLES = {"metric": latest_metrics, "param": params, "tag": tags}
+
+#: In LIKE patterns a backslash makes the next ``%``, ``_`` or backslash literal.
+_LIKE_ESCAPE = "\\"
 
 
 def _apply(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
@@ -73,14 +83,15 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> Any:
         return column.in_(list(value))
     if op == "not in":
         return column.not_in(list(value))
+    # An explicit escape character: PostgreSQL defaults to backslash, SQLite has none.
     if op == "like":
-        return column.like(value)
+        return column.like(value, escape=_LIKE_ESCAPE)
     if op == "ilike":
-        return column.ilike(value)
+        return column.ilike(value, escape=_LIKE_ESCAPE)
     if op == "not like":
-        return column.not_like(value)
+        return column.not_like(value, escape=_LIKE_ESCAPE)
     if op == "not ilike":
-        return column.not_ilike(value)
+        return column.not_ilike(value, escape=_LIKE_ESCAPE)
     raise InvalidInput(f"unsupported operator {op!r}")  # the parser never produces one
 
 
@@ -175,6 +186,77 @@ def _order_columns(order: Sequence[OrderKey], joins: _Joins) -> list[ColumnEleme
     return columns
 
 
+Presence = Literal["all", "with", "without"]
+
+
+def _parts(
+    experiment_ids: Sequence[str],
+    filter_string: str,
+    order_by: Sequence[str],
+    include_deleted: bool,
+    presence: Presence,
+) -> tuple[Any, list[ColumnElement[bool]], list[ColumnElement[Any]]]:
+    expr = parse_filter(filter_string or "")
+    order = parse_order_by(tuple(order_by))
+    joins = _Joins()
+    where = _compile_where(expr, joins)
+    if presence != "all":
+        first = order[0]
+        if presence == "with":
+            # Only runs that have a real value for the first order key: an inner join that
+            # the planner can drive from the (key, value) index in order.
+            alias = joins.alias(first.entity)
+            joins.inner[(first.entity, first.key)] = alias
+            joins.clauses.append(
+                (
+                    alias,
+                    sa.and_(
+                        alias.c.run_id == runs.c.id,
+                        alias.c.key == first.key,
+                        alias.c.value.is_not(None),
+                    ),
+                    False,
+                )
+            )
+        else:
+            table = _KV_TABLES[first.entity]
+            has = (
+                sa.select(sa.literal(1))
+                .select_from(table)
+                .where(
+                    table.c.run_id == runs.c.id,
+                    table.c.key == first.key,
+                    table.c.value.is_not(None),
+                )
+                .exists()
+            )
+            where.append(sa.not_(has))
+            order = order[1:]
+    order_columns = _order_columns(order, joins)
+    source: Any = runs
+    for alias, on, outer in joins.clauses:
+        source = source.join(alias, on, isouter=outer)
+    if experiment_ids:
+        where.append(runs.c.experiment_id.in_(list(experiment_ids)))
+    if not include_deleted:
+        where.append(runs.c.lifecycle_stage == "active")
+    return source, where, order_columns
+
+
+def splits_on_presence(filter_string: str, order_by: Sequence[str]) -> bool:
+    """Whether the first order key is a metric, param or tag that no filter term joins.
+
+    Such a search is answered in two parts (runs with the key, in index order, then runs
+    without it), because one outer-joined query has to sort every matching run.
+    """
+    order = parse_order_by(tuple(order_by))
+    if not order or order[0].entity == "attribute":
+        return False
+    joins = _Joins()
+    _compile_where(parse_filter(filter_string or ""), joins)
+    return (order[0].entity, order[0].key) not in joins.inner
+
+
 def build_search(
     experiment_ids: Sequence[str],
     filter_string: str,
@@ -183,24 +265,31 @@ def build_search(
     include_deleted: bool,
     offset: int,
     limit: int,
+    presence: Presence = "all",
 ) -> sa.Select[Any]:
-    """Return the ``SELECT`` of matching runs' columns for one page (``limit`` rows)."""
-    expr = parse_filter(filter_string or "")
-    order = parse_order_by(tuple(order_by))
-    joins = _Joins()
-    where = _compile_where(expr, joins)
-    order_columns = _order_columns(order, joins)
-    source: Any = runs
-    for alias, on, outer in joins.clauses:
-        source = source.join(alias, on, isouter=outer)
-    query = sa.select(runs).select_from(source)
-    if experiment_ids:
-        query = query.where(runs.c.experiment_id.in_(list(experiment_ids)))
-    if not include_deleted:
-        query = query.where(runs.c.lifecycle_stage == "active")
-    if where:
-        query = query.where(*where)
+    """Return the ``SELECT`` of matching runs' columns for one page (``limit`` rows).
+
+    ``presence`` restricts the search to runs with (``"with"``) or without (``"without"``) a
+    value for the first order key; see :func:`splits_on_presence`.
+    """
+    source, where, order_columns = _parts(
+        experiment_ids, filter_string, order_by, include_deleted, presence
+    )
+    query = sa.select(runs).select_from(source).where(*where)
     return query.order_by(*order_columns).offset(offset).limit(limit)
+
+
+def count_search(
+    experiment_ids: Sequence[str],
+    filter_string: str,
+    order_by: Sequence[str],
+    *,
+    include_deleted: bool,
+    presence: Presence = "all",
+) -> sa.Select[Any]:
+    """Return a ``SELECT count(*)`` of the runs :func:`build_search` would page through."""
+    source, where, _ = _parts(experiment_ids, filter_string, order_by, include_deleted, presence)
+    return sa.select(sa.func.count()).select_from(source).where(*where)
 
 
 def _fingerprint(experiment_ids: Sequence[str], filter_string: str, order_by: Sequence[str]) -> str:

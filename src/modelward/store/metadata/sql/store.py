@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelward.store.metadata.base import MetadataStore
 from modelward.store.metadata.sql.artifact_index import SqlArtifactIndexStore
+from modelward.store.metadata.sql.deployments import SqlDeploymentStore
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.migrate import check_schema, current_revision
 from modelward.store.metadata.sql.registry import SqlRegistryStore
@@ -12,7 +13,13 @@ from modelward.store.metadata.sql.tracking import SqlTrackingStore
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(SqlTrackingStore, SqlArtifactIndexStore, SqlRegistryStore, MetadataStore):
+class SqlMetadataStore(
+    SqlTrackingStore,
+    SqlArtifactIndexStore,
+    SqlRegistryStore,
+    SqlDeploymentStore,
+    MetadataStore,
+):
     """Metadata in SQLite or PostgreSQL through SQLAlchemy Core.
 
     Args:

@@ -573,23 +573,38 @@ class SqlTrackingStore(TrackingStore):
         *,
         include_deleted: bool = False,
     ) -> Page[Run]:
-        if not isinstance(max_results, int) or not 1 <= max_results <= sql_search.MAX_RESULTS:
+        if (
+            not isinstance(max_results, int)
+            or isinstance(max_results, bool)
+            or not 1 <= max_results <= sql_search.MAX_RESULTS
+        ):
             raise InvalidInput(
                 "max_results must be an integer from 1 to "
                 f"{sql_search.MAX_RESULTS}, not {max_results!r}"
             )
         order_by = tuple(order_by)
         offset = sql_search.decode_page_token(page_token, experiment_ids, filter_string, order_by)
-        query = sql_search.build_search(
-            experiment_ids,
-            filter_string,
-            order_by,
-            include_deleted=include_deleted,
-            offset=offset,
-            limit=max_results + 1,
-        )
         with self._db.read() as conn:
-            rows = conn.execute(query).all()
+            if sql_search.splits_on_presence(filter_string, order_by):
+                rows = self._page_split_on_presence(
+                    conn,
+                    experiment_ids,
+                    filter_string,
+                    order_by,
+                    include_deleted,
+                    offset,
+                    max_results,
+                )
+            else:
+                query = sql_search.build_search(
+                    experiment_ids,
+                    filter_string,
+                    order_by,
+                    include_deleted=include_deleted,
+                    offset=offset,
+                    limit=max_results + 1,
+                )
+                rows = list(conn.execute(query).all())
             has_more = len(rows) > max_results
             items = self._load_runs(conn, rows[:max_results])
         token = (
@@ -600,6 +615,59 @@ class SqlTrackingStore(TrackingStore):
             else None
         )
         return Page(items, token)
+
+    @staticmethod
+    def _page_split_on_presence(
+        conn: Connection,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        order_by: Sequence[str],
+        include_deleted: bool,
+        offset: int,
+        max_results: int,
+    ) -> list[Any]:
+        """Return one page when ordering by a key some runs lack.
+
+        Runs with the key come first (read in index order, stopping after the page), then runs
+        without it: the same order as one outer-joined query, without sorting every run.
+        """
+        common = {"include_deleted": include_deleted}
+        rows = list(
+            conn.execute(
+                sql_search.build_search(
+                    experiment_ids,
+                    filter_string,
+                    order_by,
+                    offset=offset,
+                    limit=max_results + 1,
+                    presence="with",
+                    **common,
+                )
+            ).all()
+        )
+        if len(rows) > max_results:
+            return rows
+        if rows:
+            skip = 0
+        else:
+            total_with = conn.execute(
+                sql_search.count_search(
+                    experiment_ids, filter_string, order_by, presence="with", **common
+                )
+            ).scalar_one()
+            skip = max(0, offset - int(total_with))
+        rows += conn.execute(
+            sql_search.build_search(
+                experiment_ids,
+                filter_string,
+                order_by,
+                offset=skip,
+                limit=max_results + 1 - len(rows),
+                presence="without",
+                **common,
+            )
+        ).all()
+        return rows
 
     # -- environments ----------------------------------------------------------------------
     def set_run_environment(self, run_id: str, digest: str, data: Mapping[str, Any]) -> None:

@@ -5,7 +5,11 @@ The migrations under ``migrations/versions`` create exactly these tables; a test
 the migrated schema with these definitions.
 """
 
-from modelward.store.metadata.sql.tables import registry, tracking  # noqa: F401  (registers tables)
+from modelward.store.metadata.sql.tables import (  # noqa: F401  (registers tables)
+    deployments,
+    registry,
+    tracking,
+)
 from modelward.store.metadata.sql.tables._meta import metadata
 
 __all__ = ["metadata"]

@@ -18,7 +18,7 @@ def upgrade() -> None:
     op.create_table(
         "registered_models",
         sa.Column("name", sa.String(256), nullable=False),
-        sa.Column("description", sa.Text, server_default="", nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("updated_at", sa.BigInteger, nullable=False),
         sa.Column("created_by", sa.String(256)),
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("artifact_path", sa.String(1024), nullable=False),
         sa.Column("manifest_digest", sa.String(64), nullable=False),
         sa.Column("flavor", sa.String(64), nullable=False),
-        sa.Column("description", sa.Text, server_default="", nullable=False),
+        sa.Column("description", sa.Text, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_by", sa.String(256)),
         sa.Column("created_at", sa.BigInteger, nullable=False),

@@ -1,14 +1,20 @@
-"""RegistryStore on SQLite and PostgreSQL: models, versions, aliases, status, audit, races."""
+"""The contract every registry store passes.
+
+A :class:`~modelward.store.metadata.registry.RegistryStore` keeps models, numbered versions,
+aliases with compare-and-set, status changes and audit entries the same way on every backend.
+
+Use it like :mod:`modelward.testing.metadata_contract`: import the tests and provide a ``store``
+fixture yielding a fresh, empty, migrated store::
+
+    from modelward.testing.registry_contract import *  # noqa: F403
+
+modelward runs it on SQLite always and on PostgreSQL when ``MODELWARD_TEST_POSTGRES_URL`` is set
+(``tests/store/metadata/test_registry_contract.py``); the two-process races are in
+``tests/store/metadata/sql/test_registry_races.py``.
+"""
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +23,26 @@ from modelward.entities.models import VersionStatus
 from modelward.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from modelward.store.metadata.base import MetadataStore
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+__all__ = [
+    "test_alias_compare_and_set_refuses_a_stale_expectation",
+    "test_alias_moves_atomically_and_each_move_is_audited",
+    "test_alias_to_missing_version_is_not_found",
+    "test_archiving_an_aliased_version_needs_force_and_removes_the_alias",
+    "test_audit_paging_and_limits",
+    "test_bad_alias_names_are_refused",
+    "test_create_model_twice_is_already_exists",
+    "test_delete_alias",
+    "test_deleted_versions_keep_their_number_and_cannot_come_back",
+    "test_deleting_a_model_keeps_its_audit_log",
+    "test_model_names_that_break_uris_are_refused",
+    "test_tags_and_descriptions_are_audited",
+    "test_version_of_unknown_model_without_create_is_not_found",
+    "test_versions_are_numbered_per_model_and_create_the_model",
+]
 
 
 def _version(store: MetadataStore, name: str = "churn", actor: str = "alice", **kw: Any) -> Any:
-    defaults = {
+    defaults: dict[str, Any] = {
         "source": "runs:/" + "a" * 32 + "/model",
         "run_id": "a" * 32,
         "artifact_scope": "runs/" + "a" * 32,
@@ -34,6 +55,7 @@ def _version(store: MetadataStore, name: str = "churn", actor: str = "alice", **
 
 
 def test_versions_are_numbered_per_model_and_create_the_model(store: MetadataStore) -> None:
+    """Versions are numbered per model and create the model."""
     v1 = _version(store)
     v2 = _version(store, tags={"stage": "cv"}, description="second")
     other = _version(store, name="fraud")
@@ -48,6 +70,7 @@ def test_versions_are_numbered_per_model_and_create_the_model(store: MetadataSto
 
 
 def test_create_model_twice_is_already_exists(store: MetadataStore) -> None:
+    """Create model twice is already exists."""
     store.create_registered_model("churn", actor="alice", description="d", tags={"team": "x"})
     with pytest.raises(AlreadyExists, match="already exists"):
         store.create_registered_model("churn", actor="bob")
@@ -56,16 +79,19 @@ def test_create_model_twice_is_already_exists(store: MetadataStore) -> None:
 
 @pytest.mark.parametrize("name", ["a/b", "a@b", "x:y", ""])
 def test_model_names_that_break_uris_are_refused(store: MetadataStore, name: str) -> None:
+    """Model names that break uris are refused."""
     with pytest.raises(InvalidInput, match="model name"):
         store.create_registered_model(name, actor="alice")
 
 
 def test_version_of_unknown_model_without_create_is_not_found(store: MetadataStore) -> None:
+    """Version of unknown model without create is not found."""
     with pytest.raises(NotFound, match="does not exist"):
         _version(store, create_model=False)
 
 
 def test_alias_moves_atomically_and_each_move_is_audited(store: MetadataStore) -> None:
+    """Alias moves atomically and each move is audited."""
     _version(store)
     _version(store)
     assert store.set_alias("churn", "champion", 1, actor="alice") is None
@@ -80,6 +106,7 @@ def test_alias_moves_atomically_and_each_move_is_audited(store: MetadataStore) -
 
 
 def test_alias_compare_and_set_refuses_a_stale_expectation(store: MetadataStore) -> None:
+    """Alias compare and set refuses a stale expectation."""
     _version(store)
     _version(store)
     store.set_alias("churn", "champion", 1, actor="alice")
@@ -92,18 +119,21 @@ def test_alias_compare_and_set_refuses_a_stale_expectation(store: MetadataStore)
 
 @pytest.mark.parametrize("alias", ["latest", "1abc", "has space", "x" * 129])
 def test_bad_alias_names_are_refused(store: MetadataStore, alias: str) -> None:
+    """Bad alias names are refused."""
     _version(store)
     with pytest.raises(InvalidInput, match=r"alias|reserved"):
         store.set_alias("churn", alias, 1, actor="alice")
 
 
 def test_alias_to_missing_version_is_not_found(store: MetadataStore) -> None:
+    """Alias to missing version is not found."""
     _version(store)
     with pytest.raises(NotFound, match="has no version 7"):
         store.set_alias("churn", "champion", 7, actor="alice")
 
 
 def test_delete_alias(store: MetadataStore) -> None:
+    """Delete alias."""
     _version(store)
     store.set_alias("churn", "challenger", 1, actor="alice")
     assert store.delete_alias("churn", "challenger", actor="carol") == 1
@@ -123,6 +153,7 @@ def test_delete_alias(store: MetadataStore) -> None:
 def test_archiving_an_aliased_version_needs_force_and_removes_the_alias(
     store: MetadataStore,
 ) -> None:
+    """Archiving an aliased version needs force and removes the alias."""
     _version(store)
     store.set_alias("churn", "champion", 1, actor="alice")
     with pytest.raises(Conflict, match="target of alias"):
@@ -141,6 +172,7 @@ def test_archiving_an_aliased_version_needs_force_and_removes_the_alias(
 
 
 def test_deleted_versions_keep_their_number_and_cannot_come_back(store: MetadataStore) -> None:
+    """Deleted versions keep their number and cannot come back."""
     _version(store)
     store.set_model_version_status("churn", 1, VersionStatus.DELETED, actor="alice")
     assert store.list_model_versions("churn") == []
@@ -151,6 +183,7 @@ def test_deleted_versions_keep_their_number_and_cannot_come_back(store: Metadata
 
 
 def test_tags_and_descriptions_are_audited(store: MetadataStore) -> None:
+    """Tags and descriptions are audited."""
     _version(store)
     store.set_registered_model_tags("churn", {"team": "risk"}, actor="alice")
     store.set_registered_model_tags("churn", {"team": "growth"}, actor="bob")
@@ -175,6 +208,7 @@ def test_tags_and_descriptions_are_audited(store: MetadataStore) -> None:
 
 
 def test_deleting_a_model_keeps_its_audit_log(store: MetadataStore) -> None:
+    """Deleting a model keeps its audit log."""
     _version(store)
     store.set_alias("churn", "champion", 1, actor="alice")
     store.delete_registered_model("churn", actor="root")
@@ -190,6 +224,7 @@ def test_deleting_a_model_keeps_its_audit_log(store: MetadataStore) -> None:
 
 
 def test_audit_paging_and_limits(store: MetadataStore) -> None:
+    """Audit paging and limits."""
     _version(store)
     _version(store, name="fraud")
     everything = store.list_audit_entries()
@@ -198,89 +233,3 @@ def test_audit_paging_and_limits(store: MetadataStore) -> None:
     assert store.list_audit_entries(after_id=first_two[-1].id) == everything[2:]
     with pytest.raises(InvalidInput, match="limit"):
         store.list_audit_entries(limit=0)
-
-
-# -- two processes at once --------------------------------------------------------------------
-
-_WORKER = textwrap.dedent(
-    """
-    import json, sys
-    from modelward.errors import Conflict
-    from modelward.store.metadata import open_store
-
-    uri, actor, mode, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    store = open_store(uri)
-    wins = conflicts = 0
-    for i in range(n):
-        if mode == "register":
-            store.create_model_version(
-                "race", actor=actor, source="runs:/x/m", run_id=None, artifact_scope="runs/x",
-                artifact_path="m", manifest_digest="d" * 64, flavor="sklearn")
-            continue
-        target = 1 + (i + (0 if actor == "p1" else 1)) % 3
-        if mode == "move":
-            store.set_alias("race", "champion", target, actor=actor)
-            wins += 1
-        else:  # compare-and-set from what this process last read
-            seen = store.get_alias("race", "champion")
-            try:
-                store.set_alias("race", "champion", target, actor=actor, expected_version=seen)
-                wins += 1
-            except Conflict:
-                conflicts += 1
-    store.close()
-    print(json.dumps({"wins": wins, "conflicts": conflicts}))
-    """
-)
-
-
-def _race(store_uri: str, mode: str, n: int) -> list[dict[str, int]]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, store_uri, actor, mode, str(n)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            text=True,
-        )
-        for actor in ("p1", "p2")
-    ]
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
-
-
-def test_two_processes_register_versions_without_duplicate_numbers(
-    store: MetadataStore, store_uri: str
-) -> None:
-    store.create_registered_model("race", actor="setup")
-    _race(store_uri, "register", 15)
-    numbers = sorted(v.version for v in store.list_model_versions("race"))
-    assert numbers == list(range(1, 31))
-
-
-@pytest.mark.parametrize("mode", ["move", "cas"])
-def test_two_processes_moving_one_alias_leave_a_consistent_history(
-    store: MetadataStore, store_uri: str, mode: str
-) -> None:
-    for _ in range(3):
-        _version(store, name="race")
-    store.set_alias("race", "champion", 1, actor="setup")
-    results = _race(store_uri, mode, 25)
-    moves = [e for e in store.list_audit_entries("race") if e.action == "set_alias"]
-    # Every move saw the state the previous move left: no lost or interleaved update.
-    for prev, cur in itertools.pairwise(moves):
-        assert prev.after is not None
-        assert cur.before is not None
-        assert cur.before["version"] == prev.after["version"]
-    assert moves[-1].after is not None
-    assert store.get_alias("race", "champion") == moves[-1].after["version"]
-    if mode == "cas":
-        wins = sum(r["wins"] for r in results)
-        # Each winning compare-and-set is in the log unless it re-set the same version.
-        assert 1 <= len(moves) - 1 <= wins
-        assert all(r["wins"] + r["conflicts"] == 25 for r in results)

@@ -1,0 +1,1 @@
+"""The serving app's endpoints, one module per protocol."""
