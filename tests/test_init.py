@@ -19,6 +19,7 @@ PUBLIC = [
     "autolog_torch",
     "connect",
     "create_experiment",
+    "data",
     "delete_alias",
     "download_artifacts",
     "end_run",
@@ -35,6 +36,7 @@ PUBLIC = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -66,7 +68,9 @@ def test_every_public_name_resolves(name: str) -> None:
     assert value is not None
     assert name in dir(modelward)
     if name != "__version__":
-        assert getattr(value, "__module__", "").startswith("modelward.")
+        # Functions and classes name their module; a namespace module (mw.data) is one.
+        module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        assert module.startswith("modelward.")
 
 
 def test_unknown_names_raise_attribute_error() -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from modelward._version import __version__
 
 if TYPE_CHECKING:
+    from modelward import data
     from modelward.client import Client
     from modelward.config import Settings
     from modelward.fluent import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         log_artifact,
         log_artifacts,
         log_dict,
+        log_input,
         log_metric,
         log_metrics,
         log_param,
@@ -75,6 +77,7 @@ __all__ = [
     "autolog_torch",
     "connect",
     "create_experiment",
+    "data",
     "delete_alias",
     "download_artifacts",
     "end_run",
@@ -91,6 +94,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_model",
@@ -127,7 +131,15 @@ _MODEL_FUNCTIONS = frozenset(
 )
 _TRAINING_FUNCTIONS = frozenset({"autolog", "autolog_torch", "train"})
 _NOT_FLUENT = frozenset(
-    {"Client", "EnvironmentMismatchWarning", "Predictor", "PythonModel", "Settings", "__version__"}
+    {
+        "Client",
+        "EnvironmentMismatchWarning",
+        "Predictor",
+        "PythonModel",
+        "Settings",
+        "__version__",
+        "data",
+    }
 )
 
 # Where each public name lives; resolved lazily by __getattr__ so `import modelward` stays fast.
@@ -137,6 +149,8 @@ _LAZY: dict[str, str] = {
     "EnvironmentMismatchWarning": "modelward.models",
     "Predictor": "modelward.models",
     "PythonModel": "modelward.models",
+    # A namespace module: ``mw.data.ingest(...)``.
+    "data": "modelward.data",
     **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
     **dict.fromkeys(_TRAINING_FUNCTIONS, "modelward.training.fluent"),
     **{
@@ -153,7 +167,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'modelward' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

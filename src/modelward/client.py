@@ -10,6 +10,7 @@ from modelward.config import Settings
 
 if TYPE_CHECKING:
     from modelward.artifacts import ArtifactService
+    from modelward.datasets.service import DatasetService
     from modelward.deployments import DeploymentService
     from modelward.models.service import ModelService
     from modelward.registry.service import RegistryService
@@ -74,6 +75,13 @@ class Client:
         from modelward.artifacts import ArtifactService
 
         return ArtifactService(self.store, self.blobs)
+
+    @functools.cached_property
+    def datasets(self) -> DatasetService:
+        """Dataset versions: ingest, validate, prepare, split, query, diff and lineage."""
+        from modelward.datasets.service import DatasetService
+
+        return DatasetService(self.store, self.blobs)
 
     @functools.cached_property
     def tracking(self) -> TrackingService:

@@ -24,7 +24,7 @@ from modelward.entities import Experiment, Metric, Page, Run, RunStatus
 from modelward.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
-    from modelward.entities import ArtifactEntry
+    from modelward.entities import ArtifactEntry, DatasetVersion
 
 __all__ = [
     "ActiveRun",
@@ -42,6 +42,7 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
     "log_param",
@@ -368,6 +369,28 @@ def download_artifacts(run_id: str, path: str = "", dest: str | Path | None = No
     """Download a run's artifact file or folder (verified) and return the local path."""
     target = Path(dest) if dest is not None else Path(tempfile.mkdtemp(prefix="modelward-"))
     return get_client().artifacts.download(_scope(run_id), path, target)
+
+
+# -- datasets ---------------------------------------------------------------------------------
+def log_input(
+    dataset: DatasetVersion | str,
+    role: str = "input",
+    *,
+    split: str | int | None = None,
+    run_id: str | None = None,
+) -> DatasetVersion:
+    """Record that the active run read a dataset version.
+
+    Args:
+        dataset: A :class:`~modelward.entities.DatasetVersion` or a reference (``"wine@2"``).
+        role: What the run used it for: ``train``, ``validation``, ``test``, ``input``, ...
+        split: The version's recorded split the role refers to (name or seed), if any.
+        run_id: Another run than the active one.
+
+    Returns:
+        The version recorded (references resolved, e.g. ``wine@latest`` -> ``wine@3``).
+    """
+    return get_client().datasets.log_input(_current(run_id), dataset, role, split=split)
 
 
 # -- reading ----------------------------------------------------------------------------------

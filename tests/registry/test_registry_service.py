@@ -124,7 +124,24 @@ def test_lineage_walks_to_run_code_environment(client: Client, run_id: str, logg
     assert lineage["environment"]["python"]
     assert "scikit-learn" in lineage["environment"]["packages"]
     assert lineage["datasets"]["inputs"] == []
-    assert "no datasets service" in lineage["datasets"]["note"]
+    assert lineage["datasets"]["note"] == "no dataset inputs recorded for the run"
+
+
+def test_lineage_walks_from_the_model_to_the_data_it_learned_from(
+    client: Client, run_id: str, logged: Any, frame: Any
+) -> None:
+    datasets = client.datasets
+    raw = datasets.ingest(frame, name="raw").version
+    clean = datasets.prepare(
+        {"inputs": {"raw": raw.ref}, "steps": ["drop_duplicates"]}, name="clean"
+    )
+    datasets.log_input(run_id, clean.version, "train")
+    client.registry.register(logged.uri, "churn", alias="champion")
+    section = client.registry.lineage("churn@champion")["datasets"]
+    (used,) = section["inputs"]
+    assert (used["ref"], used["role"], used["digest"]) == ("clean@1", "train", clean.version.digest)
+    assert [p["ref"] for p in used["parents"]] == ["raw@1"]
+    assert used["parents"][0]["artifact_digest"] == raw.artifact_digest
 
 
 @dataclass(frozen=True)

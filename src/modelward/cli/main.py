@@ -19,6 +19,7 @@ __all__ = ["cli", "main"]
 
 #: Sub-command name -> "module:attribute". Modules import only when their command runs.
 COMMANDS: dict[str, str] = {
+    "data": "modelward.cli.data:data",
     "db": "modelward.cli.db:db",
     "deploy": "modelward.cli.deploy:deploy",
     "experiments": "modelward.cli.experiments:experiments",
@@ -31,6 +32,7 @@ COMMANDS: dict[str, str] = {
 }
 
 _HELP: dict[str, str] = {
+    "data": "Ingest, version, validate, prepare, split, query and compare datasets.",
     "db": "Create or upgrade the metadata database schema.",
     "deploy": "Create, list, show, update, roll back and delete deployments.",
     "experiments": "List, create and delete experiments.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 
 from modelward.store.metadata.artifact_index import ArtifactIndexStore
+from modelward.store.metadata.datasets import DatasetStore
 from modelward.store.metadata.deployments import DeploymentStore
 from modelward.store.metadata.registry import RegistryStore
 from modelward.store.metadata.tracking import TrackingStore
@@ -12,7 +13,9 @@ from modelward.store.metadata.tracking import TrackingStore
 __all__ = ["MetadataStore"]
 
 
-class MetadataStore(TrackingStore, ArtifactIndexStore, RegistryStore, DeploymentStore, abc.ABC):
+class MetadataStore(
+    TrackingStore, ArtifactIndexStore, DatasetStore, RegistryStore, DeploymentStore, abc.ABC
+):
     """Everything modelward records except artifact bytes.
 
     Implementations are chosen by URI scheme (see :func:`modelward.store.metadata.open_store`).

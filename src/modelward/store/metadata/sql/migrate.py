@@ -22,7 +22,7 @@ __all__ = [
 #: start-up check costs one query and no Alembic import.
 HEAD_REVISION = "0004"
 #: Every revision this modelward knows, oldest first (a database at another one is newer).
-KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0003", "0004")
+KNOWN_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelward.store.metadata.base import MetadataStore
 from modelward.store.metadata.sql.artifact_index import SqlArtifactIndexStore
+from modelward.store.metadata.sql.datasets import SqlDatasetStore
 from modelward.store.metadata.sql.deployments import SqlDeploymentStore
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.migrate import check_schema, current_revision
@@ -16,6 +17,7 @@ __all__ = ["SqlMetadataStore"]
 class SqlMetadataStore(
     SqlTrackingStore,
     SqlArtifactIndexStore,
+    SqlDatasetStore,
     SqlRegistryStore,
     SqlDeploymentStore,
     MetadataStore,
