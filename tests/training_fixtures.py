@@ -1,10 +1,9 @@
-"""Fixtures shared by the training and CLI tests (imported by their conftest.py files): a
-stand-in datasets service that knows wine and diabetes, a client using it, spec factories."""
+"""Fixtures shared by the training and CLI tests (imported by their conftest.py files): an
+embedded client whose datasets service holds wine and diabetes, and spec factories."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,70 +11,26 @@ import pytest
 
 from modelward.client import Client
 from modelward.config import Settings
-from modelward.errors import NotFound
-
-
-@dataclass(frozen=True)
-class FakeVersion:
-    name: str
-    version: int
-
-
-class FakeDatasets:
-    """The datasets-service calls training makes (get, load, log_input) over in-memory frames."""
-
-    def __init__(self) -> None:
-        from sklearn.datasets import load_diabetes, load_wine
-
-        self.frames: dict[tuple[str, int], Any] = {
-            ("wine", 1): load_wine(as_frame=True).frame,
-            ("diabetes", 1): load_diabetes(as_frame=True).frame,
-        }
-        self.inputs: list[tuple[str | None, FakeVersion, str]] = []
-
-    def add(self, name: str, frame: Any) -> FakeVersion:
-        version = 1 + max((v for n, v in self.frames if n == name), default=0)
-        self.frames[(name, version)] = frame
-        return FakeVersion(name, version)
-
-    def get(self, ref: str) -> FakeVersion:
-        name, _, version = ref.partition("@")
-        versions = [v for n, v in self.frames if n == name]
-        if not versions:
-            raise NotFound(f"dataset {name!r} does not exist")
-        number = max(versions) if version in ("", "latest") else int(version)
-        if (name, number) not in self.frames:
-            raise NotFound(f"dataset {name}@{number} does not exist")
-        return FakeVersion(name, number)
-
-    def load(self, ref: str, columns: Any = None) -> Any:
-        v = self.get(ref)
-        frame = self.frames[(v.name, v.version)].copy()
-        return frame[list(columns)] if columns else frame
-
-    def log_input(
-        self, version: FakeVersion, role: str = "train", run_id: str | None = None
-    ) -> None:
-        self.inputs.append((run_id, version, role))
 
 
 @pytest.fixture
-def datasets() -> FakeDatasets:
-    return FakeDatasets()
-
-
-@pytest.fixture
-def training_client(
-    sqlite_uri: str, tmp_path: Path, datasets: FakeDatasets, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Client]:
-    monkeypatch.setattr(Client, "_datasets_service", lambda self: datasets)
+def training_client(sqlite_uri: str, tmp_path: Path) -> Iterator[Client]:
+    """An embedded client whose datasets service holds wine@1 and diabetes@1."""
     c = Client(
         sqlite_uri,
         artifacts=str(tmp_path / "artifacts"),
         settings=Settings.defaults(system_metrics=False, home=tmp_path / "home", user="alice"),
     )
+    c.datasets.ingest("sklearn:wine", name="wine")
+    c.datasets.ingest("sklearn:diabetes", name="diabetes")
     yield c
     c.close()
+
+
+@pytest.fixture
+def datasets(training_client: Client) -> Any:
+    """The client's datasets service (``client.datasets``)."""
+    return training_client.datasets
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

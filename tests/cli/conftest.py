@@ -93,16 +93,15 @@ def populated(sqlite_uri: str, tmp_path: Path) -> Populated:
 from tests.model_fixtures import client, frame, labels, numeric_xy, pipeline, run_id  # noqa: E402
 
 # Training fixtures for `modelward train` tests: a datasets stand-in and spec factories.
-from tests.training_fixtures import datasets, diabetes_spec, wine_spec  # noqa: E402
+from tests.training_fixtures import training_client, wine_spec  # noqa: E402
 
 __all__ = [
     "client",
-    "datasets",
-    "diabetes_spec",
     "frame",
     "labels",
     "numeric_xy",
     "pipeline",
     "run_id",
+    "training_client",
     "wine_spec",
 ]

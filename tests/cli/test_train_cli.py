@@ -15,22 +15,18 @@ from modelward.client import Client
 
 @pytest.fixture
 def cli(
-    client: Client,
-    datasets: Any,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    training_client: Client, capsys: pytest.CaptureFixture[str]
 ) -> Callable[..., tuple[int, str, str]]:
-    """Run the CLI against the client's store, with the datasets stand-in."""
+    """Run the CLI against the training client's store (wine and diabetes ingested)."""
     from modelward.cli.main import main
 
-    monkeypatch.setattr(Client, "_datasets_service", lambda self: datasets)
     base = [
         "--uri",
-        client.settings.metadata_uri(),
+        training_client.settings.metadata_uri(),
         "--artifacts",
-        client.settings.artifact_uri(),
+        training_client.settings.artifact_uri(),
         "--home",
-        str(client.settings.home),
+        str(training_client.settings.home),
     ]
 
     def run(*args: str) -> tuple[int, str, str]:

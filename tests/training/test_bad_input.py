@@ -40,7 +40,7 @@ def test_unknown_target_and_feature_columns(client: Client, wine_spec: SpecFacto
 def test_target_with_one_class(client: Client, wine_spec: SpecFactory, datasets: Any) -> None:
     frame = datasets.load("wine@1")
     frame["target"] = 1
-    datasets.add("flat", frame)
+    datasets.ingest(frame, name="flat")
     with pytest.raises(
         InvalidInput,
         match=r"the target 'target' of flat@1 has only one class "
@@ -116,7 +116,7 @@ def test_regressor_for_a_classification_task(client: Client, wine_spec: SpecFact
 
 
 def test_too_few_rows_for_the_folds(client: Client, wine_spec: SpecFactory, datasets: Any) -> None:
-    datasets.add("tiny", datasets.load("wine@1").groupby("target").head(4))
+    datasets.ingest(datasets.load("wine@1").groupby("target").head(4), name="tiny")
     spec = wine_spec(data={"dataset": "tiny@1", "split": {"test_size": 0.25}}, cv={"folds": 4})
     with pytest.raises(InvalidInput, match=r"class .* has 3 training rows, fewer than cv.folds=4"):
         client.training.train(spec)

@@ -93,7 +93,11 @@ def test_wine_search_records_trials_plots_model_and_registers(
     assert board[0]["run_id"] == result.winner.run_id
 
     assert result.registered == {"name": "wine-clf", "version": 1}
-    assert datasets.inputs == [(result.run_id, datasets.get("wine@1"), "train")]
+    wine = datasets.get("wine@1")
+    assert datasets.run_inputs(result.run_id) == [(wine, "train"), (wine, "test")]
+    split = datasets.get_split("wine@1", "holdout0.2-seed3-by-target")
+    assert str(len(split.test)) == parent.params["n_test_rows"] == "36"
+    assert parent.params["split"] == "holdout0.2-seed3-by-target"
     model = client.models.load_model("models:/wine-clf/1", trusted_types=TRUSTED_TYPES)
     rows = datasets.load("wine@1").drop(columns=["target"]).head(5)
     assert model.predict(rows).shape == (5,)

@@ -86,7 +86,7 @@ def test_continue_a_registered_model_on_a_new_dataset_version(
     first = client.training.train(spec, workers=1, register="wine-sgd")
     client.registry.set_alias("wine-sgd", "champion", first.registered["version"])  # type: ignore[index]
     new = datasets.load("wine@1").sample(frac=0.8, random_state=1).reset_index(drop=True)
-    datasets.add("wine", new)  # wine@2
+    datasets.ingest(new, name="wine")  # wine@2
 
     spec = wine_spec(data={"dataset": "wine@latest"}, warm_start={"epochs": 2}, candidates=[])
     result = client.training.train(

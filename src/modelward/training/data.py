@@ -1,10 +1,11 @@
 """The training data: a dataset version loaded, checked, split and described.
 
 Reads through the datasets service (``client.datasets``): ``get(ref)`` resolves ``NAME@VERSION``
-to a version, ``load(ref, columns)`` returns its rows, ``get_split`` returns (and records with
-the version) the train/validation/test rows. Everything here fails before any trial starts,
-with a message that says what to fix: an unknown dataset or column, a target with one class,
-too few rows for the folds.
+to a version, ``load(ref)`` returns its rows, and ``split`` records the train/test split with
+the version (asking again with the same arguments returns the same rows), so the rows a model
+was tested on can always be found again. Everything here fails before any trial starts, with a
+message that says what to fix: an unknown dataset or column, a target with one class, too few
+rows for the folds.
 """
 
 from __future__ import annotations
@@ -28,13 +29,33 @@ MAX_INFERRED_CLASSES = 20
 
 
 class DatasetSource(Protocol):
-    """What training needs from the datasets service."""
+    """What training needs from the datasets service.
+
+    :class:`~modelward.datasets.service.DatasetService` (``client.datasets``) is the one
+    implementation.
+    """
 
     def get(self, ref: str) -> Any:
         """The dataset version ``NAME@VERSION`` (``NotFound`` when unknown)."""
 
     def load(self, ref: str, columns: Sequence[str] | None = None) -> Any:
         """The version's rows as a DataFrame."""
+
+    def split(
+        self,
+        ref: str,
+        *,
+        train: float | None = None,
+        validation: float | None = None,
+        test: float | None = None,
+        seed: int = 0,
+        stratify: str | None = None,
+        name: str | None = None,
+    ) -> Any:
+        """Record (or return the recorded) split; ``.train``/``.validation``/``.test`` rows."""
+
+    def get_split(self, ref: str, split: str | int | None = None) -> Any:
+        """A split recorded with the version."""
 
 
 @dataclass
@@ -52,7 +73,8 @@ class TrainingData:
         y_train: Training target.
         x_test: Held-out rows.
         y_test: Held-out target.
-        split: How the split was made (recorded as params).
+        split: How the split was made (recorded as params); ``name`` is the split recorded
+            with the version.
     """
 
     ref: str
@@ -89,6 +111,9 @@ def infer_task(target: Any) -> str:
 
 
 def _version_ref(version: Any, fallback: str) -> str:
+    ref = getattr(version, "ref", None)
+    if isinstance(ref, str):
+        return ref
     name = getattr(version, "name", None)
     number = getattr(version, "version", None)
     if name is not None and number is not None:
@@ -137,16 +162,16 @@ def load_training_data(
         raise InvalidInput(f"data.features lists the target {spec.target!r}; remove it")
     y_all = frame[spec.target]
     keep = y_all.notna().to_numpy()
-    if not keep.all():
-        log.warning("dropping %d rows whose target %r is missing", int((~keep).sum()), spec.target)
-        frame = frame.loc[keep].reset_index(drop=True)
-        y_all = frame[spec.target]
-    if len(frame) == 0:
+    if not keep.any():
         raise InvalidInput(f"dataset {ref} has no rows with a value in {spec.target!r}")
-    task = spec.task or infer_task(y_all)
+    if not keep.all():
+        log.warning(
+            "leaving out %d rows whose target %r is missing", int((~keep).sum()), spec.target
+        )
+    task = spec.task or infer_task(y_all[keep])
     classes: list[Any] | None = None
     if task == "classification":
-        values = sorted(y_all.unique().tolist(), key=lambda v: (str(type(v)), v))
+        values = sorted(y_all[keep].unique().tolist(), key=lambda v: (str(type(v)), v))
         if len(values) < 2:
             raise InvalidInput(
                 f"the target {spec.target!r} of {ref} has only one class ({values[0]!r}); "
@@ -154,13 +179,15 @@ def load_training_data(
                 details={"dataset": ref, "column": spec.target},
             )
         classes = [_python_label(v) for v in values]
-    elif not np.issubdtype(np.asarray(y_all).dtype, np.number):
+    elif not np.issubdtype(np.asarray(y_all[keep]).dtype, np.number):
         raise InvalidInput(
             f"the target {spec.target!r} of {ref} is not numeric; regression needs numbers "
             "(set data.task: classification for labels)"
         )
     x = frame[features]
-    train_rows, test_rows, split_info = _split(datasets, version, ref, spec, y_all, task, seed)
+    # The split is over all the version's rows (as recorded); rows without a target drop out.
+    train_rows, test_rows, split_info = _split(datasets, ref, spec, task, seed)
+    train_rows, test_rows = train_rows[keep[train_rows]], test_rows[keep[test_rows]]
     data = TrainingData(
         ref=ref,
         version=version,
@@ -178,66 +205,50 @@ def load_training_data(
     return data
 
 
+def split_name(spec: DataSpec, stratify: bool, seed: int) -> str:
+    """The name training records its split under: one per test size, seed and stratification."""
+    name = f"holdout{spec.split.test_size:g}-seed{seed}"
+    return f"{name}-by-{spec.target}" if stratify else name
+
+
 def _split(
-    datasets: Any, version: Any, ref: str, spec: DataSpec, y: Any, task: str, seed: int
+    datasets: Any, ref: str, spec: DataSpec, task: str, seed: int
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     stratify = (
         spec.split.stratify if spec.split.stratify is not None else (task == "classification")
     )
-    if spec.split.use_recorded and hasattr(datasets, "get_split"):
-        recorded = _recorded_split(datasets, ref, spec, seed, stratify)
-        if recorded is not None:
-            return recorded
-    from sklearn.model_selection import train_test_split
-
-    rows = np.arange(len(y))
-    try:
-        train, test = train_test_split(
-            rows,
-            test_size=spec.split.test_size,
-            random_state=seed,
-            stratify=np.asarray(y) if stratify else None,
-        )
-    except ValueError as exc:
-        raise InvalidInput(
-            f"cannot split {ref} into train and test ({exc}); lower data.split.test_size or "
-            "set data.split.stratify: false"
-        ) from None
-    info = {
-        "source": "made",
-        "test_size": spec.split.test_size,
-        "stratify": bool(stratify),
-        "seed": seed,
-    }
-    return np.sort(train), np.sort(test), info
-
-
-def _recorded_split(
-    datasets: Any, ref: str, spec: DataSpec, seed: int, stratify: bool
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]] | None:
-    split = datasets.get_split(
-        ref,
-        test_size=spec.split.test_size,
-        seed=seed,
-        stratify=spec.target if stratify else None,
-    )
-    if split is None:
-        return None
-    train = np.asarray(_part(split, "train"), dtype=np.int64)
-    validation = _part(split, "validation")
+    info: dict[str, Any] = {"test_size": spec.split.test_size, "stratify": bool(stratify)}
+    if spec.split.name is not None:
+        indices = datasets.get_split(ref, spec.split.name)
+        info.update({"name": spec.split.name, "source": "recorded"})
+    else:
+        name = split_name(spec, bool(stratify), seed)
+        try:
+            indices = datasets.split(
+                ref,
+                train=1.0 - spec.split.test_size,
+                test=spec.split.test_size,
+                seed=seed,
+                stratify=spec.target if stratify else None,
+                name=name,
+            )
+        except ValueError as exc:  # the split's own InvalidInput, or too few rows per class
+            raise InvalidInput(
+                f"cannot split {ref} into train and test ({exc}); lower data.split.test_size "
+                "or set data.split.stratify: false"
+            ) from None
+        info.update({"name": name, "source": "made", "seed": seed})
+    train = np.asarray(_part(indices, "train"), dtype=np.int64)
+    validation = _part(indices, "validation")
     if validation is not None and len(validation):
         # Cross-validation makes its own validation folds: the validation rows train too.
         train = np.concatenate([train, np.asarray(validation, dtype=np.int64)])
-    test = np.asarray(_part(split, "test"), dtype=np.int64)
-    info = {
-        "source": "recorded",
-        "test_size": spec.split.test_size,
-        "stratify": bool(stratify),
-        "seed": seed,
-    }
-    split_id = _part(split, "id")
-    if split_id is not None:
-        info["split_id"] = split_id
+    test = np.asarray(_part(indices, "test"), dtype=np.int64)
+    if len(test) == 0 or len(train) == 0:
+        raise InvalidInput(
+            f"split {info['name']!r} of {ref} leaves {len(train)} training and {len(test)} test "
+            "rows; both parts need rows"
+        )
     return np.sort(train), np.sort(test), info
 
 

@@ -84,7 +84,7 @@ def preparation_for(
             "data.preparation gives a recipe, but no datasets service can compile it; use "
             "'auto' or 'none'"
         )
-    return datasets.compile_transforms(recipe)
+    return datasets.compile_transforms(recipe, [str(c) for c in frame.columns])
 
 
 def make_pipeline(preparation: Any, selector: Any, estimator: Any) -> Any:

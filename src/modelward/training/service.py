@@ -308,7 +308,7 @@ class TrainingService:
                 "n_features": len(data.features),
                 "n_train_rows": len(data.y_train),
                 "n_test_rows": len(data.y_test),
-                "split_source": data.split.get("source", ""),
+                "split": data.split.get("name", ""),
                 "test_size": spec.data.split.test_size,
             }
             if role == "search":
@@ -337,9 +337,10 @@ class TrainingService:
         return parent
 
     def _log_inputs(self, run_id: str, data: TrainingData) -> None:
-        log_input = getattr(self.datasets, "log_input", None)
-        if callable(log_input) and data.version is not None:
-            log_input(data.version, role="train", run_id=run_id)
+        """Record the dataset version on the run: trained on, and tested on, with the split."""
+        split = data.split.get("name")
+        for role in ("train", "test"):
+            self.datasets.log_input(run_id, data.version, role, split=split)
 
     def _log_leaderboard(self, run_id: str, result: TrainingResult) -> None:
         scope = f"runs/{run_id}"

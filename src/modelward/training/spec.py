@@ -165,18 +165,20 @@ class CandidateSpec(_Model):
 
 
 class SplitSpec(_Model):
-    """How the held-out test rows are chosen.
+    """How the held-out test rows are chosen; the split is recorded with the dataset version.
 
     Attributes:
         test_size: Fraction of rows held out for the final evaluation.
         stratify: Keep class proportions (classification only; default: yes for
             classification).
-        use_recorded: Use the split recorded with the dataset version when it has one.
+        name: Use this split already recorded with the version (its train and validation
+            rows train, its test rows evaluate) instead of recording one from the fields
+            above.
     """
 
     test_size: float = Field(default=0.2, gt=0, lt=1)
     stratify: bool | None = None
-    use_recorded: bool = True
+    name: str | None = Field(default=None, min_length=1, max_length=128)
 
 
 class DataSpec(_Model):
