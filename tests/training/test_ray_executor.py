@@ -88,3 +88,23 @@ def test_diabetes_on_ray_matches_local(
     on_ray = client.training.train(diabetes_spec(), executor="ray")
     local = client.training.train(diabetes_spec(), executor="local", workers=1)
     _same_search(on_ray, local, "rmse")
+
+
+def test_failing_and_crashing_trials_on_ray(
+    ray_instance: Any, client: Client, wine_spec: SpecFactory
+) -> None:
+    spec = wine_spec(
+        candidates=[
+            {
+                "name": "faulty",
+                "estimator": "modelward.testing.estimators.FaultyClassifier",
+                "space": {"fault": ["none", "raise", "kill"]},
+            }
+        ],
+        data={"preparation": "none"},
+    )
+    result = client.training.train(spec, executor="ray")
+    assert result.trials == {"FINISHED": 1, "FAILED": 2}
+    errors = {r["params"]["fault"]: r["error"] for r in result.leaderboard}
+    assert errors["raise"] == "RuntimeError: FaultyClassifier was told to fail"
+    assert errors["kill"].startswith("the Ray worker running this trial died")

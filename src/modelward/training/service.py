@@ -70,6 +70,9 @@ class TrainingResult:
         trials: Count of trials by status.
         artifacts: Paths logged on the parent run.
         seconds: Wall time.
+        timings: Seconds per phase: ``prepare`` (checks, data, split, executor), ``search``,
+            ``refit``, ``evaluate`` (test metrics and plots), ``log`` (model, leaderboard,
+            registration).
     """
 
     run_id: str
@@ -87,6 +90,7 @@ class TrainingResult:
     trials: dict[str, int] = field(default_factory=dict)
     artifacts: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (for ``--json``)."""
@@ -114,6 +118,7 @@ class TrainingResult:
             "trials": self.trials,
             "artifacts": self.artifacts,
             "seconds": self.seconds,
+            "timings": self.timings,
         }
 
 
@@ -190,7 +195,14 @@ class TrainingService:
             result = self._warm_start(spec, register, listener)
         else:
             result = self._search(
-                spec, executor, workers, address, register, resume, listener or SearchListener()
+                spec,
+                executor,
+                workers,
+                address,
+                register,
+                resume,
+                listener or SearchListener(),
+                started,
             )
         result.seconds = time.perf_counter() - started
         return result
@@ -205,6 +217,7 @@ class TrainingService:
         register: str | None,
         resume: str | None,
         listener: SearchListener,
+        started: float,
     ) -> TrainingResult:
         from modelward.training.estimators import check_candidate
         from modelward.training.pipeline import preparation_for
@@ -222,7 +235,9 @@ class TrainingService:
             if isinstance(executor, str)
             else executor
         )
+        _import_in_background(_WINNER_MODULES)
         try:
+            runner.warm_up()
             done: list[TrialRecord] = []
             if resume is not None:
                 parent = self.tracking.get_run(resume)
@@ -238,6 +253,7 @@ class TrainingService:
         result = TrainingResult(
             parent.id, parent.experiment_id, "RUNNING", data.ref, data.task, metric
         )
+        clock = _Phases(result, started)
         try:
             self._log_inputs(parent.id, data)
             ctx = SearchContext(
@@ -251,9 +267,11 @@ class TrainingService:
                 metric=metric,
                 maximize=mx.greater_is_better(metric),
             )
+            clock.lap("prepare")
             records = SearchLoop(ctx, self.tracking, self.artifacts, runner, listener=listener).run(
                 done
             )
+            clock.lap("search")
             result.trials = _count(records)
             result.leaderboard = leaderboard_rows(records, metric, mx.metric_names(data.task))
             self._log_leaderboard(parent.id, result)
@@ -268,7 +286,8 @@ class TrainingService:
             result.winner = winner
             result.cv_score = winner.score(metric)
             model = _fit(self._winner_pipeline(ctx, winner), data.x_train, data.y_train)
-            self._finish(parent.id, spec, data, model, result, register, winner)
+            clock.lap("refit")
+            self._finish(parent.id, spec, data, model, result, register, winner, clock)
         except BaseException as exc:
             result.status = self._end_failed(parent.id, exc)
             raise
@@ -358,8 +377,10 @@ class TrainingService:
         result: TrainingResult,
         register: str | None,
         winner: TrialRecord | None,
+        clock: _Phases,
     ) -> None:
         result.test_metrics = self._evaluate_and_plot(run_id, spec, data, model, result)
+        clock.lap("evaluate")
         values = {f"test_{k}": v for k, v in result.test_metrics.items()}
         if result.cv_score is not None:
             values[f"cv_{result.metric}"] = result.cv_score
@@ -382,6 +403,7 @@ class TrainingService:
             )
             result.registered = {"name": version.name, "version": version.version}
         self.tracking.end_run(run_id, RunStatus.FINISHED)
+        clock.lap("log")
         result.status = "FINISHED"
 
     def _evaluate_and_plot(
@@ -498,7 +520,7 @@ class TrainingService:
                     **{f"warm_start_{k}": v for k, v in done.items()},
                 },
             )
-            self._finish(parent.id, spec, data, model, result, register, None)
+            self._finish(parent.id, spec, data, model, result, register, None, _Phases(result))
         except BaseException as exc:
             result.status = self._end_failed(parent.id, exc)
             raise
@@ -533,6 +555,53 @@ class TrainingService:
         except Exception as end_exc:  # the original error matters more
             log.warning("could not end run %s: %s", run_id, end_exc)
         return status.value
+
+
+#: Modules only the winner's evaluation and logging need; imported while trials run.
+_WINNER_MODULES = (
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "sklearn.inspection",
+    "skops.io",
+)
+
+
+def _import_in_background(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a daemon thread (the driver mostly waits during a search)."""
+    import contextlib
+    import importlib
+    import os
+    import sys
+    import threading
+
+    wanted = [m for m in modules if m not in sys.modules]
+    if not wanted:
+        return
+
+    def load() -> None:
+        # Lowest priority: the imports should use idle CPU, never slow the trials down.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        for name in wanted:
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # the real import, later, reports it properly
+                log.debug("background import of %s failed: %s", name, exc)
+
+    threading.Thread(target=load, name="modelward-preload", daemon=True).start()
+
+
+class _Phases:
+    """Adds the seconds since the last lap to ``result.timings[name]``."""
+
+    def __init__(self, result: TrainingResult, start: float | None = None) -> None:
+        self.result = result
+        self.last = time.perf_counter() if start is None else start
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.result.timings[name] = self.result.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def _fit(model: Any, x: Any, y: Any) -> Any:

@@ -220,6 +220,9 @@ class Executor(abc.ABC):
         """Drain ``(task_id, event)`` pairs sent by :func:`report_progress` so far."""
         return []
 
+    def warm_up(self) -> None:  # noqa: B027 - optional hook
+        """Start workers ahead of the first task, where that helps (optional)."""
+
     def close(self, *, cancel: bool = True) -> None:  # noqa: B027 - optional hook
         """Release workers; with ``cancel`` unfinished tasks are killed, else awaited."""
 

@@ -218,6 +218,22 @@ class LocalExecutor(Executor):
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._closed = False
 
+    def warm_up(self) -> None:
+        """Start the fork server now, so it imports the trial code while the driver prepares.
+
+        Optional: the first ``submit`` does it otherwise (and then waits for the imports).
+        """
+        if self._start_method != "forkserver" or self._ctx is not None:
+            return
+        import multiprocessing
+        from multiprocessing import forkserver
+
+        self._ctx = multiprocessing.get_context(self._start_method)
+        if self._preload:
+            self._ctx.set_forkserver_preload(self._preload)
+        with _main_not_reimported():
+            forkserver.ensure_running()
+
     # -- capacity ------------------------------------------------------------------------------
     @property
     def capacity(self) -> Resources:
