@@ -26,6 +26,7 @@ from modelward.entities import RunStatus
 from modelward.errors import InvalidInput, ModelwardError
 from modelward.training import metrics as mx
 from modelward.training.data import TrainingData, load_training_data, make_folds
+from modelward.training.evaluation import evaluate_winner, holdout_metrics, preload_in_background
 from modelward.training.executors import Executor, make_executor
 from modelward.training.leaderboard import (
     TrialRecord,
@@ -235,7 +236,7 @@ class TrainingService:
             if isinstance(executor, str)
             else executor
         )
-        _import_in_background(_WINNER_MODULES)
+        preload_in_background()
         try:
             runner.warm_up()
             done: list[TrialRecord] = []
@@ -379,7 +380,15 @@ class TrainingService:
         winner: TrialRecord | None,
         clock: _Phases,
     ) -> None:
-        result.test_metrics = self._evaluate_and_plot(run_id, spec, data, model, result)
+        evaluation = evaluate_winner(model, data, average=spec.average, seed=spec.seed)
+        result.test_metrics = evaluation.metrics
+        scope = f"runs/{run_id}"
+        if evaluation.importance is not None:
+            self.artifacts.log_json(scope, evaluation.importance, "feature_importance.json")
+            result.artifacts.append("feature_importance.json")
+        for name, png in evaluation.images.items():
+            self.artifacts.log_bytes(scope, png, f"plots/{name}")
+            result.artifacts.append(f"plots/{name}")
         clock.lap("evaluate")
         values = {f"test_{k}": v for k, v in result.test_metrics.items()}
         if result.cv_score is not None:
@@ -405,54 +414,6 @@ class TrainingService:
         self.tracking.end_run(run_id, RunStatus.FINISHED)
         clock.lap("log")
         result.status = "FINISHED"
-
-    def _evaluate_and_plot(
-        self,
-        run_id: str,
-        spec: TrainingSpec,
-        data: TrainingData,
-        model: Any,
-        result: TrainingResult,
-    ) -> dict[str, float]:
-        from modelward.training import plots
-
-        predicted = model.predict(data.x_test)
-        scope = f"runs/{run_id}"
-        images: dict[str, bytes]
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter("always")
-            if data.task == "classification":
-                proba, decision = mx.scores(model, data.x_test)
-                test = mx.evaluate(
-                    "classification",
-                    data.y_test,
-                    predicted,
-                    proba=proba,
-                    decision=decision,
-                    classes=data.classes,
-                    average=spec.average,
-                )
-                images = plots.classification_plots(
-                    data.y_test, predicted, proba, decision, data.classes or []
-                )
-            else:
-                test = mx.evaluate("regression", data.y_test, predicted)
-                images = plots.regression_plots(data.y_test, predicted)
-            try:
-                importance, method = plots.feature_importance(
-                    model, data.x_test, data.y_test, seed=spec.seed
-                )
-                images["feature_importance.png"] = plots.importance_plot(importance, method)
-                self.artifacts.log_json(
-                    scope, {"method": method, "importance": importance}, "feature_importance.json"
-                )
-                result.artifacts.append("feature_importance.json")
-            except (ValueError, TypeError, AttributeError) as exc:
-                log.warning("no feature importance for this model: %s", exc)
-        for name, png in images.items():
-            self.artifacts.log_bytes(scope, png, f"plots/{name}")
-            result.artifacts.append(f"plots/{name}")
-        return test
 
     def _log_model(self, run_id: str, model: Any, data: TrainingData) -> str:
         if self.models is None:
@@ -497,7 +458,7 @@ class TrainingService:
         )
         try:
             self._log_inputs(parent.id, data)
-            baseline = self._quiet_evaluate(model, data, spec)
+            baseline = holdout_metrics(model, data, spec.average)
             self.tracking.log_metrics(
                 parent.id, {f"baseline_test_{k}": v for k, v in baseline.items()}
             )
@@ -526,25 +487,6 @@ class TrainingService:
             raise
         return result
 
-    def _quiet_evaluate(
-        self, model: Any, data: TrainingData, spec: TrainingSpec
-    ) -> dict[str, float]:
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter("always")
-            predicted = model.predict(data.x_test)
-            if data.task == "regression":
-                return mx.evaluate("regression", data.y_test, predicted)
-            proba, decision = mx.scores(model, data.x_test)
-            return mx.evaluate(
-                "classification",
-                data.y_test,
-                predicted,
-                proba=proba,
-                decision=decision,
-                classes=data.classes,
-                average=spec.average,
-            )
-
     def _end_failed(self, run_id: str, exc: BaseException) -> str:
         status = RunStatus.KILLED if isinstance(exc, KeyboardInterrupt) else RunStatus.FAILED
         try:
@@ -555,40 +497,6 @@ class TrainingService:
         except Exception as end_exc:  # the original error matters more
             log.warning("could not end run %s: %s", run_id, end_exc)
         return status.value
-
-
-#: Modules only the winner's evaluation and logging need; imported while trials run.
-_WINNER_MODULES = (
-    "matplotlib.figure",
-    "matplotlib.backends.backend_agg",
-    "sklearn.inspection",
-    "skops.io",
-)
-
-
-def _import_in_background(modules: tuple[str, ...]) -> None:
-    """Import ``modules`` in a daemon thread (the driver mostly waits during a search)."""
-    import contextlib
-    import importlib
-    import os
-    import sys
-    import threading
-
-    wanted = [m for m in modules if m not in sys.modules]
-    if not wanted:
-        return
-
-    def load() -> None:
-        # Lowest priority: the imports should use idle CPU, never slow the trials down.
-        with contextlib.suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        for name in wanted:
-            try:
-                importlib.import_module(name)
-            except Exception as exc:  # the real import, later, reports it properly
-                log.debug("background import of %s failed: %s", name, exc)
-
-    threading.Thread(target=load, name="modelward-preload", daemon=True).start()
 
 
 class _Phases:
