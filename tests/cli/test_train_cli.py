@@ -85,3 +85,69 @@ def test_train_errors_are_one_line(
     if "pip install 'modelward[ray]'" not in err:
         assert code == 1
         assert "cannot reach the Ray cluster at 127.0.0.1:9" in err
+
+
+def test_ctrl_c_keeps_finished_trials_and_prints_how_to_resume(
+    training_client: Client, wine_spec: Callable[..., Any], tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = wine_spec(
+        candidates=[
+            {
+                "name": "forest",
+                "estimator": "sklearn.ensemble.RandomForestClassifier",
+                "params": {"n_estimators": 150},
+                "space": {"max_depth": list(range(2, 30))},
+            }
+        ]
+    )
+    settings = training_client.settings
+    argv = [
+        "--uri",
+        settings.metadata_uri(),
+        "--artifacts",
+        settings.artifact_uri(),
+        "--home",
+        str(settings.home),
+        "train",
+        _write(tmp_path, spec),
+        "--workers",
+        "2",
+    ]
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from modelward.cli.main import main; main(sys.argv[1:])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *argv], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            runs = training_client.tracking.search_runs(filter="status = 'FINISHED'").items
+            if any(r.parent_id for r in runs):
+                break
+            assert child.poll() is None, "the search ended before it could be interrupted"
+            time.sleep(0.2)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 130
+    parents = [r for r in training_client.tracking.search_runs().items if r.parent_id is None]
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent.status.value == "KILLED"
+    assert f"resume with: modelward train {tmp_path / 'spec.yaml'} --resume {parent.id}" in err
+    children = training_client.tracking.search_runs(filter=f"parent_id = '{parent.id}'").items
+    statuses = {c.status.value for c in children}
+    assert "FINISHED" in statuses
+    assert statuses <= {"FINISHED", "KILLED"}
