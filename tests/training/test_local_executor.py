@@ -93,3 +93,16 @@ def test_closed_executor_refuses_work() -> None:
     executor.close()
     with pytest.raises(InvalidInput, match="this executor is closed"):
         executor.submit(executor_contract.square, 1)
+
+
+def test_gpus_are_counted_when_a_task_asks_for_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelward.training import devices
+
+    monkeypatch.setattr(devices, "gpu_count", lambda: 1)
+    executor = LocalExecutor(4, cpus=4)
+    assert executor.slots(Resources(num_cpus=1)) == 4  # no GPU asked: torch is not consulted
+    assert executor.slots(Resources(num_cpus=1, num_gpus=0.5)) == 2
+    assert executor.slots(Resources(num_cpus=1, num_gpus=1)) == 1
+    with pytest.raises(InvalidInput, match=r"asks for 2 GPUs \(there are 1\)"):
+        executor.submit(executor_contract.square, 1, Resources(num_gpus=2))
+    executor.close()

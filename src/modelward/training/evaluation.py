@@ -54,10 +54,9 @@ def holdout_metrics(model: Any, data: TrainingData, average: str) -> dict[str, f
     """Every metric of the task for ``model`` on the test rows."""
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        predicted = model.predict(data.x_test)
         if data.task == "regression":
-            return mx.evaluate("regression", data.y_test, predicted)
-        proba, decision = mx.scores(model, data.x_test)
+            return mx.evaluate("regression", data.y_test, model.predict(data.x_test))
+        predicted, proba, decision = mx.classify(model, data.x_test)
         return mx.evaluate(
             "classification",
             data.y_test,
@@ -75,9 +74,8 @@ def evaluate_winner(model: Any, data: TrainingData, *, average: str, seed: int) 
 
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        predicted = model.predict(data.x_test)
         if data.task == "classification":
-            proba, decision = mx.scores(model, data.x_test)
+            predicted, proba, decision = mx.classify(model, data.x_test)
             result = Evaluation(
                 mx.evaluate(
                     "classification",
@@ -93,6 +91,7 @@ def evaluate_winner(model: Any, data: TrainingData, *, average: str, seed: int) 
                 ),
             )
         else:
+            predicted = model.predict(data.x_test)
             result = Evaluation(
                 mx.evaluate("regression", data.y_test, predicted),
                 plots.regression_plots(data.y_test, predicted),

@@ -20,6 +20,7 @@ from modelward.training.spec import CLASSIFICATION_METRICS, REGRESSION_METRICS
 
 __all__ = [
     "LOWER_IS_BETTER",
+    "classify",
     "default_metric",
     "evaluate",
     "greater_is_better",
@@ -58,6 +59,38 @@ def scores(model: Any, x: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
     if proba is None and _has(model, "decision_function"):
         decision = np.asarray(model.decision_function(x))
     return proba, decision
+
+
+def _argmax_predictors() -> tuple[Any, ...]:
+    """``predict`` methods defined as the most probable class of ``predict_proba``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble._forest import ForestClassifier
+    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
+
+    from modelward.training.torch_mlp import MLPClassifier
+
+    return (
+        ForestClassifier.predict,
+        HistGradientBoostingClassifier.predict,
+        DecisionTreeClassifier.predict,
+        ExtraTreeClassifier.predict,
+        MLPClassifier.predict,
+    )
+
+
+def classify(model: Any, x: Any) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(predictions, predict_proba, decision_function)`` of a classifier on ``x``.
+
+    For estimators whose ``predict`` is by definition the most probable class (forests, trees,
+    histogram gradient boosting, modelward's MLP), the predictions are taken from the
+    probabilities instead of a second pass over the model; the result is the same.
+    """
+    proba, decision = scores(model, x)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    classes = getattr(final, "classes_", None)
+    if proba is not None and classes is not None and type(final).predict in _argmax_predictors():
+        return np.asarray(classes).take(np.argmax(proba, axis=1)), proba, decision
+    return np.asarray(model.predict(x)), proba, decision
 
 
 def _has(model: Any, name: str) -> bool:

@@ -223,21 +223,25 @@ class TrainingService:
         from modelward.training.estimators import check_candidate
         from modelward.training.pipeline import preparation_for
 
-        for i, candidate in enumerate(spec.candidates):
-            check_candidate(candidate, f"candidates[{i}]")
-        data = load_training_data(self.datasets, spec.data, folds=spec.cv.folds, seed=spec.seed)
-        metric = _selection_metric(spec, data.task)
-        _check_candidates_fit_task(spec, data.task)
-        preparation = preparation_for(spec.data.preparation, data.x_train, self.datasets)
-        folds = make_folds(data, spec.cv.folds, spec.cv.shuffle, spec.seed)
         own_executor = not isinstance(executor, Executor)
-        runner = (
-            make_executor(executor, workers=workers, address=address)
-            if isinstance(executor, str)
-            else executor
-        )
-        preload_in_background()
+        runner: Executor | None = executor if isinstance(executor, Executor) else None
+        if executor == "local":
+            # Started first: its fork server imports the trial code while the checks run.
+            runner = make_executor("local", workers=workers, address=address)
+            runner.warm_up()
         try:
+            for i, candidate in enumerate(spec.candidates):
+                check_candidate(candidate, f"candidates[{i}]")
+            data = load_training_data(
+                self.datasets, spec.data, folds=spec.cv.folds, seed=spec.seed
+            )
+            metric = _selection_metric(spec, data.task)
+            _check_candidates_fit_task(spec, data.task)
+            preparation = preparation_for(spec.data.preparation, data.x_train, self.datasets)
+            folds = make_folds(data, spec.cv.folds, spec.cv.shuffle, spec.seed)
+            if runner is None:
+                runner = make_executor(str(executor), workers=workers, address=address)
+            preload_in_background()
             runner.warm_up()
             done: list[TrialRecord] = []
             if resume is not None:
@@ -248,7 +252,7 @@ class TrainingService:
             else:
                 parent = self._start_parent(spec, data, metric, "search", runner.name)
         except BaseException:
-            if own_executor:
+            if own_executor and runner is not None:
                 runner.close(cancel=True)
             raise
         result = TrainingResult(
@@ -272,6 +276,8 @@ class TrainingService:
             records = SearchLoop(ctx, self.tracking, self.artifacts, runner, listener=listener).run(
                 done
             )
+            if own_executor:
+                runner.close(cancel=True)  # free the workers before the refit
             clock.lap("search")
             result.trials = _count(records)
             result.leaderboard = leaderboard_rows(records, metric, mx.metric_names(data.task))

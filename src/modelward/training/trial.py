@@ -18,9 +18,13 @@ from typing import Any
 
 import numpy as np
 
-# Imported here so the local executor's fork server loads them once for every worker.
+# Imported here so the local executor's fork server loads them once for every worker: the
+# pipeline machinery and the estimator families specs name most.
 import sklearn.base
-import sklearn.pipeline  # noqa: F401
+import sklearn.ensemble
+import sklearn.linear_model
+import sklearn.pipeline
+import sklearn.tree  # noqa: F401
 
 from modelward.training import devices, metrics
 from modelward.training.executors.base import ObjectRef, report_progress
@@ -166,10 +170,9 @@ def run_trial(task: TrialTask) -> TrialResult:
 
 def evaluate_model(model: Any, x: Any, y: Any, task: TrialTask) -> dict[str, float]:
     """Every metric of the task for ``model`` on ``(x, y)``."""
-    predicted = model.predict(x)
     if task.task == "regression":
-        return metrics.evaluate("regression", y, predicted)
-    proba, decision = metrics.scores(model, x)
+        return metrics.evaluate("regression", y, model.predict(x))
+    predicted, proba, decision = metrics.classify(model, x)
     return metrics.evaluate(
         "classification",
         y,

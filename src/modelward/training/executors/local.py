@@ -237,23 +237,24 @@ class LocalExecutor(Executor):
     # -- capacity ------------------------------------------------------------------------------
     @property
     def capacity(self) -> Resources:
-        """What this executor may hand out in total."""
-        if self._gpus is None:
+        """What this executor may hand out in total (GPUs: 0 until a task asks for one)."""
+        return self._capacity(Resources())
+
+    def _capacity(self, wanted: Resources) -> Resources:
+        # GPUs are counted through torch: only once some task asks for one.
+        if self._gpus is None and wanted.num_gpus > 0:
             from modelward.training.devices import gpu_count
 
-            self._gpus = float(gpu_count()) if self._needs_gpu_count() else 0.0
+            self._gpus = float(gpu_count())
         if self._memory is None:
             import psutil
 
             self._memory = int(psutil.virtual_memory().available)
-        return Resources(self._cpus, self._gpus, self._memory)
-
-    def _needs_gpu_count(self) -> bool:
-        return any(t.resources.num_gpus > 0 for t in self._tasks.values())
+        return Resources(self._cpus, self._gpus or 0.0, self._memory)
 
     def slots(self, resources: Resources | None = None) -> int:
         r = resources or Resources()
-        cap = self.capacity
+        cap = self._capacity(r)
         fit = [self.workers, int(cap.num_cpus // r.num_cpus) if r.num_cpus else self.workers]
         if r.num_gpus:
             fit.append(int(cap.num_gpus // r.num_gpus))
@@ -297,7 +298,7 @@ class LocalExecutor(Executor):
         task_id = f"local-{next(self._ids)}"
         self._tasks[task_id] = _Task(fn, arg, r)
         try:
-            check_fits(r, self.capacity, "this machine")
+            check_fits(r, self._capacity(r), "this machine")
         except InvalidInput:
             del self._tasks[task_id]
             raise
@@ -324,7 +325,7 @@ class LocalExecutor(Executor):
         return out
 
     def _dispatch(self) -> None:
-        capacity = self.capacity
+        capacity = self._capacity(Resources())
         while self._queue:
             task_id = self._queue[0]
             task = self._tasks[task_id]
