@@ -145,12 +145,16 @@ def _classification(
     with warnings.catch_warnings():
         # A fold without some predicted class makes precision 0 by definition; not an error.
         warnings.simplefilter("ignore", category=UndefinedMetricWarning)
-        out = {
-            "accuracy": float(m.accuracy_score(y_true, y_pred)),
-            "precision": float(m.precision_score(y_true, y_pred, zero_division=0, **kwargs)),
-            "recall": float(m.recall_score(y_true, y_pred, zero_division=0, **kwargs)),
-            "f1": float(m.f1_score(y_true, y_pred, zero_division=0, **kwargs)),
-        }
+        # One pass gives precision, recall and F1 together (each alone re-validates inputs).
+        precision, recall, f1, _ = m.precision_recall_fscore_support(
+            y_true, y_pred, zero_division=0, **kwargs
+        )
+    out = {
+        "accuracy": float(np.mean(np.asarray(y_true) == np.asarray(y_pred))),
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+    }
     present = set(np.asarray(y_true).tolist())
     if len(present) < 2:
         return out
