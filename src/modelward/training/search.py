@@ -1,9 +1,11 @@
 """The search loop: hand trials to an executor, record each as a nested run, stop on budget.
 
 The driver (this process) owns every write to the store: a trial's nested run is created when
-the trial is submitted (RUNNING, with its params), and ended when its result comes back
+the trial is submitted (RUNNING, with its params), and ended when its results come back
 (FINISHED with per-fold and mean/std metrics, or FAILED with the error), so workers never
-touch the store. Which trials run is fixed before the first one starts: every candidate's
+touch the store. Each fold of a trial is a task of its own, so workers stay busy to the end of
+the search (a trial of five folds is not one long task) and fold progress is seen on every
+executor. Which trials run is fixed before the first one starts: every candidate's
 trials are ordered round-robin (trial 0 of each candidate, then trial 1, …) and
 ``budget.max_trials`` keeps the first ones, so the set never depends on timing. Only
 ``budget.max_time`` is a wall-clock limit: trials still running when it passes finish, no new
@@ -15,20 +17,27 @@ finished trials stay recorded, ready for a resume.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelward.entities import RunStatus
-from modelward.training.executors.base import Executor, ObjectRef, Resources, TaskOutcome
+from modelward.training.executors.base import (
+    Executor,
+    ObjectRef,
+    Resources,
+    TaskOutcome,
+    TaskState,
+)
 from modelward.training.leaderboard import TrialRecord
 from modelward.training.space import CandidateSearch, TrialPlan
 from modelward.training.spec import TrainingSpec
-from modelward.training.trial import FoldEvent, TrialResult, TrialTask, run_trial
+from modelward.training.trial import TrialResult, TrialTask, run_trial
 
 __all__ = ["TRIAL_TAGS", "SearchContext", "SearchListener", "SearchLoop", "admitted_trials"]
 
@@ -61,7 +70,7 @@ class SearchListener:
         """A trial was submitted."""
 
     def fold_done(self, candidate: int, index: int, fold: int) -> None:
-        """A fold of a running trial finished (executors that report progress only)."""
+        """A fold of a running trial finished."""
 
     def trial_ended(self, record: TrialRecord) -> None:
         """A trial ended (FINISHED or FAILED)."""
@@ -148,10 +157,42 @@ def admitted_trials(
 
 
 @dataclass
-class _InFlight:
+class _Trial:
+    """A submitted trial: its run, and the results of its fold tasks as they come back."""
+
     plan: TrialPlan
     run_id: str
     name: str
+    folds: int
+    parts: dict[int, TrialResult] = field(default_factory=dict)
+    errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    tasks: dict[str, int] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.parts) + len(self.errors) >= self.folds
+
+    def merged(self) -> TrialResult:
+        """The whole trial's result, folds in order (failed when any fold failed)."""
+        ordered = [self.parts[k] for k in sorted(self.parts)]
+        first = ordered[0] if ordered else None
+        result = TrialResult(
+            self.plan,
+            ok=not self.errors and len(ordered) == self.folds,
+            device=first.device if first else "",
+            host=first.host if first else "",
+            pid=first.pid if first else 0,
+            started_at=min((r.started_at for r in ordered), default=0),
+            ended_at=max((r.ended_at for r in ordered), default=0),
+        )
+        for part in ordered:
+            result.fold_metrics.extend(part.fold_metrics)
+            result.fit_seconds.extend(part.fit_seconds)
+            result.score_seconds.extend(part.score_seconds)
+        if self.errors:
+            result.error, result.traceback = self.errors[min(self.errors)]
+        return result
 
 
 class SearchLoop:
@@ -209,7 +250,7 @@ class SearchLoop:
         deadline = None if spec.budget.max_time is None else self.clock() + spec.budget.max_time
         slots = max(1, self.executor.slots(self.ctx.resources))
         queue: list[TrialPlan] = []
-        in_flight: dict[str, _InFlight] = {}
+        in_flight: dict[str, _Trial] = {}  # fold task id -> its trial
         try:
             while True:
                 for search in searches:
@@ -217,23 +258,22 @@ class SearchLoop:
                         p for p in search.ready() if p.key in admitted and p.key not in records
                     )
                 queue.sort(key=lambda p: (p.index, p.candidate))
+                # Keep every slot busy: a trial's folds go in when a slot is free.
                 while queue and len(in_flight) < slots:
                     if deadline is not None and self.clock() >= deadline:
                         log.info("the search's time budget is spent; %d trials not run", len(queue))
                         queue.clear()
                         break
-                    plan = queue.pop(0)
-                    task_id, flight = self._submit(plan)
-                    in_flight[task_id] = flight
+                    trial = self._submit(queue.pop(0))
+                    in_flight.update(dict.fromkeys(trial.tasks, trial))
                 if not in_flight:
                     break
-                outcomes = self.executor.wait(list(in_flight), timeout=0.5)
-                for _, event in self.executor.progress():
-                    if isinstance(event, FoldEvent):
-                        self.listener.fold_done(event.candidate, event.index, event.fold)
-                for outcome in outcomes:
-                    flight = in_flight.pop(outcome.task_id)
-                    record = self._record(flight, outcome)
+                for outcome in self.executor.wait(list(in_flight), timeout=0.5):
+                    trial = in_flight.pop(outcome.task_id)
+                    self._collect(trial, outcome, in_flight)
+                    if not trial.complete:
+                        continue
+                    record = self._record(trial)
                     records[record.key] = record
                     searches[record.candidate].tell(record.index, record.score(self.ctx.metric))
                     self.listener.trial_ended(record)
@@ -243,7 +283,7 @@ class SearchLoop:
         return sorted(records.values(), key=lambda r: r.key)
 
     # -- one trial ---------------------------------------------------------------------------
-    def _submit(self, plan: TrialPlan) -> tuple[str, _InFlight]:
+    def _submit(self, plan: TrialPlan) -> _Trial:
         candidate = self.ctx.spec.candidates[plan.candidate]
         name = f"{candidate.label}-{plan.index}"
         tags = {
@@ -262,19 +302,50 @@ class SearchLoop:
             parent_id=self.ctx.parent_id,
             system_metrics=False,
         )
+        folds = self.ctx.spec.cv.folds
+        trial = _Trial(plan, run.id, name, folds)
         try:
             self.tracking.log_params(
                 run.id, {"estimator": candidate.estimator, **candidate.params, **plan.params}
             )
-            task_id = self.executor.submit(run_trial, self.ctx.task_for(plan), self.ctx.resources)
+            task = self.ctx.task_for(plan)
+            for k in range(folds):
+                task_id = self.executor.submit(
+                    run_trial, dataclasses.replace(task, folds=(k,)), self.ctx.resources
+                )
+                trial.tasks[task_id] = k
         except BaseException:
+            for task_id in trial.tasks:
+                self.executor.cancel(task_id)
             self.tracking.end_run(run.id, RunStatus.FAILED)
             raise
         self.listener.trial_started(plan, name)
-        return task_id, _InFlight(plan, run.id, name)
+        return trial
 
-    def _record(self, flight: _InFlight, outcome: TaskOutcome) -> TrialRecord:
-        plan = flight.plan
+    def _collect(self, trial: _Trial, outcome: TaskOutcome, in_flight: dict[str, _Trial]) -> None:
+        """File one fold's outcome; after a failure, skip the trial's folds not started yet."""
+        fold = trial.tasks[outcome.task_id]
+        result: TrialResult | None = outcome.value if outcome.state == "SUCCEEDED" else None
+        logs = self.executor.logs(outcome.task_id)
+        if logs.strip():
+            trial.logs.append(f"-- fold {fold}\n{logs}")
+        if result is not None and result.ok:
+            trial.parts[fold] = result
+            self.listener.fold_done(trial.plan.candidate, trial.plan.index, fold)
+            return
+        error = (result.error if result is not None else outcome.error) or (
+            "the trial failed without a message"
+        )
+        trace = (result.traceback if result is not None else outcome.traceback) or error
+        trial.errors[fold] = (error, trace)
+        for task_id, k in trial.tasks.items():
+            if task_id in in_flight and self.executor.status(task_id) is TaskState.PENDING:
+                self.executor.cancel(task_id)
+                in_flight.pop(task_id)
+                trial.errors.setdefault(k, (error, trace))
+
+    def _record(self, trial: _Trial) -> TrialRecord:
+        plan = trial.plan
         candidate = self.ctx.spec.candidates[plan.candidate]
         record = TrialRecord(
             plan.candidate,
@@ -283,25 +354,19 @@ class SearchLoop:
             candidate.estimator,
             dict(plan.params),
             "FAILED",
-            flight.run_id,
+            trial.run_id,
         )
-        result: TrialResult | None = outcome.value if outcome.state == "SUCCEEDED" else None
-        logs = self.executor.logs(outcome.task_id)
-        if result is not None and result.ok:
+        result = trial.merged()
+        if result.ok:
             self._log_success(record, result)
         else:
-            error = (
-                result.error if result is not None else outcome.error
-            ) or "the trial failed without a message"
-            trace = (result.traceback if result is not None else outcome.traceback) or error
-            record.error = error
-            if result is not None:
-                record.device = result.device
-            self._log_failure(record, trace)
-        if logs.strip():
-            self._write(flight.run_id, logs, "trial.log")
+            record.error = result.error or "the trial failed without a message"
+            record.device = result.device
+            self._log_failure(record, result.traceback or record.error)
+        if trial.logs:
+            self._write(trial.run_id, "\n".join(trial.logs), "trial.log")
         status = RunStatus.FINISHED if record.status == "FINISHED" else RunStatus.FAILED
-        self.tracking.end_run(flight.run_id, status)
+        self.tracking.end_run(trial.run_id, status)
         return record
 
     def _log_success(self, record: TrialRecord, result: TrialResult) -> None:
@@ -340,13 +405,14 @@ class SearchLoop:
         except Exception as exc:  # a log file must never end the search
             log.warning("could not store %s of run %s: %s", path, run_id, exc)
 
-    def _abort(self, in_flight: dict[str, _InFlight]) -> None:
-        for task_id, flight in in_flight.items():
+    def _abort(self, in_flight: dict[str, _Trial]) -> None:
+        for task_id in in_flight:
             try:
                 self.executor.cancel(task_id)
             except Exception as exc:  # stopping anyway; keep going to end the runs
                 log.debug("could not cancel %s: %s", task_id, exc)
+        for run_id in {trial.run_id for trial in in_flight.values()}:
             try:
-                self.tracking.end_run(flight.run_id, RunStatus.KILLED)
+                self.tracking.end_run(run_id, RunStatus.KILLED)
             except Exception as exc:
-                log.warning("could not mark trial run %s KILLED: %s", flight.run_id, exc)
+                log.warning("could not mark trial run %s KILLED: %s", run_id, exc)

@@ -232,9 +232,7 @@ class TrainingService:
         try:
             for i, candidate in enumerate(spec.candidates):
                 check_candidate(candidate, f"candidates[{i}]")
-            data = load_training_data(
-                self.datasets, spec.data, folds=spec.cv.folds, seed=spec.seed
-            )
+            data = load_training_data(self.datasets, spec.data, folds=spec.cv.folds, seed=spec.seed)
             metric = _selection_metric(spec, data.task)
             _check_candidates_fit_task(spec, data.task)
             preparation = preparation_for(spec.data.preparation, data.x_train, self.datasets)

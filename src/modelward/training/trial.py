@@ -27,12 +27,12 @@ import sklearn.pipeline
 import sklearn.tree  # noqa: F401
 
 from modelward.training import devices, metrics
-from modelward.training.executors.base import ObjectRef, report_progress
+from modelward.training.executors.base import ObjectRef
 from modelward.training.features import MutualInfoSelector
 from modelward.training.pipeline import make_pipeline
 from modelward.training.space import TrialPlan
 
-__all__ = ["FoldEvent", "TrialResult", "TrialTask", "run_trial"]
+__all__ = ["TrialResult", "TrialTask", "build_trial_pipeline", "evaluate_model", "run_trial"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class TrialTask:
         average: Averaging of precision/recall/F1 for several classes.
         seed: Seed for the estimator and the selector.
         num_cpus: CPUs the trial was given.
+        folds: Which folds to run (``None``: all); the search runs each fold as a task.
     """
 
     plan: TrialPlan
@@ -66,15 +67,7 @@ class TrialTask:
     average: str
     seed: int
     num_cpus: float = 1.0
-
-
-@dataclass(frozen=True)
-class FoldEvent:
-    """Progress event: a fold of a trial finished."""
-
-    candidate: int
-    index: int
-    fold: int
+    folds: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -147,7 +140,9 @@ def run_trial(task: TrialTask) -> TrialResult:
     try:
         x, y, folds = task.data.get()
         model: Any = None
-        for k, (train_rows, valid_rows) in enumerate(folds):
+        chosen = range(len(folds)) if task.folds is None else task.folds
+        for k in chosen:
+            train_rows, valid_rows = folds[k]
             model = build_trial_pipeline(task)
             x_train, y_train = _rows(x, train_rows), _rows(y, train_rows)
             x_valid, y_valid = _rows(x, valid_rows), _rows(y, valid_rows)
@@ -157,7 +152,6 @@ def run_trial(task: TrialTask) -> TrialResult:
             result.fold_metrics.append(evaluate_model(model, x_valid, y_valid, task))
             result.fit_seconds.append(t1 - t0)
             result.score_seconds.append(time.perf_counter() - t1)
-            report_progress(FoldEvent(task.plan.candidate, task.plan.index, k))
         result.device = devices.describe_run_device(model, task.num_cpus)
         result.ok = True
     except Exception as exc:
