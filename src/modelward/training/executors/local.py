@@ -92,19 +92,25 @@ def _exit_with_driver(driver_pid: int) -> None:
             os._exit(1)
 
 
+_controller: Any = None
+
+
 def _limit_threads(num_cpus: float) -> Any:
-    import contextlib
+    """Cap BLAS/OpenMP (threadpoolctl) and torch threads at the task's CPUs, for its duration."""
+    global _controller
     import sys
 
     threads = max(1, int(num_cpus))
     torch: Any = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=threads)
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            return contextlib.nullcontext()
+        _controller = ThreadpoolController()  # finding the libraries once per worker
+    return _controller.limit(limits=threads)
 
 
 def _worker_main(task_id: str, fn: Callable[[Any], Any], arg: Any, num_cpus: float) -> Envelope:
@@ -329,7 +335,7 @@ class LocalExecutor(Executor):
         while self._queue:
             task_id = self._queue[0]
             task = self._tasks[task_id]
-            if not self._ledger.fits(task.resources, capacity, self.workers):
+            if not self._admissible(task.resources, capacity):
                 break  # first come, first served: nothing overtakes a waiting task
             self._queue.popleft()
             pool = self._ensure_pool()
@@ -344,6 +350,18 @@ class LocalExecutor(Executor):
                 continue
             self._ledger.add(task_id, task.resources)
             task.state = TaskState.RUNNING
+
+    def _admissible(self, r: Resources, capacity: Resources) -> bool:
+        if self._ledger.fits(r, capacity, self.workers):
+            return True
+        # One task waiting per worker hides the driver's round trip between tasks. Safe when
+        # every task handed over is alike and ``workers`` of them fit: the pool's ``workers``
+        # processes never run more than that at once.
+        return (
+            self._ledger.tasks < 2 * self.workers
+            and all(m == r for m in self._ledger.members.values())
+            and self.slots(r) >= self.workers
+        )
 
     def _drain_events(self) -> None:
         if self._events is not None:
