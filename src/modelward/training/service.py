@@ -225,6 +225,7 @@ class TrainingService:
 
         own_executor = not isinstance(executor, Executor)
         runner: Executor | None = executor if isinstance(executor, Executor) else None
+        preload_in_background()
         if executor == "local":
             # Started first: its fork server imports the trial code while the checks run.
             runner = make_executor("local", workers=workers, address=address)
@@ -239,7 +240,6 @@ class TrainingService:
             folds = make_folds(data, spec.cv.folds, spec.cv.shuffle, spec.seed)
             if runner is None:
                 runner = make_executor(str(executor), workers=workers, address=address)
-            preload_in_background()
             runner.warm_up()
             done: list[TrialRecord] = []
             if resume is not None:
