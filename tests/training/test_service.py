@@ -11,7 +11,6 @@ import pytest
 from modelward.client import Client
 from modelward.entities import RunStatus
 from modelward.errors import ModelwardError
-from modelward.training.service import TRUSTED_TYPES
 
 SpecFactory = Callable[..., dict[str, Any]]
 
@@ -98,7 +97,8 @@ def test_wine_search_records_trials_plots_model_and_registers(
     split = datasets.get_split("wine@1", "holdout0.2-seed3-by-target")
     assert str(len(split.test)) == parent.params["n_test_rows"] == "36"
     assert parent.params["split"] == "holdout0.2-seed3-by-target"
-    model = client.models.load_model("models:/wine-clf/1", trusted_types=TRUSTED_TYPES)
+    # The pipeline holds modelward's MutualInfoSelector: on the registry's reviewed list.
+    model = client.models.load_model("models:/wine-clf/1")
     rows = datasets.load("wine@1").drop(columns=["target"]).head(5)
     assert model.predict(rows).shape == (5,)
     assert model.signature is not None

@@ -38,17 +38,9 @@ from modelward.training.resume import PARENT_TAGS, check_resumable, load_trials
 from modelward.training.search import SearchContext, SearchListener, SearchLoop
 from modelward.training.spec import TrainingSpec, WarmStart, load_spec, parse_spec
 
-__all__ = ["TRUSTED_TYPES", "TrainingResult", "TrainingService"]
+__all__ = ["TrainingResult", "TrainingService"]
 
 log = logging.getLogger(__name__)
-
-#: modelward's own estimator types inside saved pipelines. Their saved state is plain
-#: parameters and NumPy arrays (see ``__getstate__``), so loading them runs no foreign code.
-TRUSTED_TYPES = (
-    "modelward.training.features.MutualInfoSelector",
-    "modelward.training.torch_mlp.MLPClassifier",
-    "modelward.training.torch_mlp.MLPRegressor",
-)
 
 
 @dataclass
@@ -448,7 +440,7 @@ class TrainingService:
         source = str(ws.from_model)
         if self.models is None:
             raise InvalidInput("--from needs the model service (client.models)")
-        predictor = self.models.load_model(source, trusted_types=TRUSTED_TYPES, backend="native")
+        predictor = self.models.load_model(source, backend="native")
         model = predictor.unwrap()
         names = getattr(model, "feature_names_in_", None)
         data_spec = spec.data
