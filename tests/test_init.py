@@ -15,6 +15,8 @@ PUBLIC = [
     "Settings",
     "__version__",
     "active_run",
+    "autolog",
+    "autolog_torch",
     "connect",
     "create_experiment",
     "data",
@@ -51,6 +53,7 @@ PUBLIC = [
     "set_tag",
     "set_tags",
     "start_run",
+    "train",
 ]
 
 

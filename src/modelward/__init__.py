@@ -62,6 +62,7 @@ if TYPE_CHECKING:
         save_model,
         set_alias,
     )
+    from modelward.training.fluent import autolog, autolog_torch, train
 
 __all__ = [
     "ActiveRun",
@@ -72,6 +73,8 @@ __all__ = [
     "Settings",
     "__version__",
     "active_run",
+    "autolog",
+    "autolog_torch",
     "connect",
     "create_experiment",
     "data",
@@ -108,6 +111,7 @@ __all__ = [
     "set_tag",
     "set_tags",
     "start_run",
+    "train",
 ]
 
 _MODEL_FUNCTIONS = frozenset(
@@ -125,6 +129,7 @@ _MODEL_FUNCTIONS = frozenset(
         "set_alias",
     }
 )
+_TRAINING_FUNCTIONS = frozenset({"autolog", "autolog_torch", "train"})
 _NOT_FLUENT = frozenset(
     {
         "Client",
@@ -147,10 +152,13 @@ _LAZY: dict[str, str] = {
     # A namespace module: ``mw.data.ingest(...)``.
     "data": "modelward.data",
     **dict.fromkeys(_MODEL_FUNCTIONS, "modelward.models.fluent"),
+    **dict.fromkeys(_TRAINING_FUNCTIONS, "modelward.training.fluent"),
     **{
         name: "modelward.fluent"
         for name in __all__
-        if name not in _NOT_FLUENT and name not in _MODEL_FUNCTIONS
+        if name not in _NOT_FLUENT
+        and name not in _MODEL_FUNCTIONS
+        and name not in _TRAINING_FUNCTIONS
     },
 }
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
     from modelward.tracking.service import TrackingService
+    from modelward.training.service import TrainingService
 
 __all__ = ["Client"]
 
@@ -118,6 +119,19 @@ class Client:
 
         return RegistryService(
             self.store, self.models, actor=self.actor, datasets=self._datasets_service()
+        )
+
+    @functools.cached_property
+    def training(self) -> TrainingService:
+        """Cross-validated model selection, warm starts and resumes (``modelward train``)."""
+        from modelward.training.service import TrainingService
+
+        return TrainingService(
+            self.tracking,
+            self.artifacts,
+            datasets=self._datasets_service(),
+            models=self.models,
+            registry=self.registry,
         )
 
     def _datasets_service(self) -> object | None:

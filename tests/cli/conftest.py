@@ -92,4 +92,16 @@ def populated(sqlite_uri: str, tmp_path: Path) -> Populated:
 # Model fixtures for `modelward models …` tests: an embedded client, a run, a pipeline.
 from tests.model_fixtures import client, frame, labels, numeric_xy, pipeline, run_id  # noqa: E402
 
-__all__ = ["client", "frame", "labels", "numeric_xy", "pipeline", "run_id"]
+# Training fixtures for `modelward train` tests: a datasets stand-in and spec factories.
+from tests.training_fixtures import training_client, wine_spec  # noqa: E402
+
+__all__ = [
+    "client",
+    "frame",
+    "labels",
+    "numeric_xy",
+    "pipeline",
+    "run_id",
+    "training_client",
+    "wine_spec",
+]

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "predict": "modelward.cli.serve:predict",
     "runs": "modelward.cli.runs:runs",
     "serve": "modelward.cli.serve:serve",
+    "train": "modelward.cli.train:train",
 }
 
 _HELP: dict[str, str] = {
@@ -44,6 +45,7 @@ _HELP: dict[str, str] = {
     "predict": "Batch-predict a Parquet or CSV file with a model.",
     "runs": "List, search, show, compare and delete runs.",
     "serve": "Serve a deployment or model over HTTP (OIP v2, MLflow, /predict).",
+    "train": "Train and select a model from a YAML spec (CV, search, executors).",
 }
 
 

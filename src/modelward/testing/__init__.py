@@ -12,4 +12,5 @@ pytest.register_assert_rewrite(
     "modelward.testing.artifact_store_contract",
     "modelward.testing.metadata_contract",
     "modelward.testing.metadata_search_contract",
+    "modelward.testing.executor_contract",
 )

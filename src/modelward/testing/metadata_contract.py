@@ -83,6 +83,7 @@ __all__ = [
     "test_param_conflict_in_a_batch_writes_nothing",
     "test_params_are_immutable",
     "test_params_hold_values_up_to_the_limit",
+    "test_reopen_run_makes_it_running_under_a_new_owner",
     "test_run_environment_is_stored_once_per_digest",
     "test_run_status_terminal_sets_end_time",
     "test_search_across_experiments",
@@ -498,6 +499,22 @@ def test_mark_runs_killed_changes_only_running_runs(store: MetadataStore) -> Non
     assert store.get_run(finished.id).end_time == 3000
     assert store.mark_runs_killed([running.id], 9999) == 0
     assert store.mark_runs_killed([], 1) == 0
+
+
+def test_reopen_run_makes_it_running_under_a_new_owner(store: MetadataStore) -> None:
+    """reopen_run makes an ended run RUNNING again, owned by the given process."""
+    exp = store.create_experiment("exp")
+    run = store.create_run(exp.id, host="old-host", pid=11, pid_start=1.0)
+    store.end_run(run.id, RunStatus.KILLED, 5000)
+    reopened = store.reopen_run(run.id, host="new-host", pid=22, pid_start=2.0, at=9000)
+    assert reopened.status is RunStatus.RUNNING
+    assert reopened.end_time is None
+    assert (reopened.host, reopened.pid, reopened.heartbeat_at) == ("new-host", 22, 9000)
+    assert (run.id, "new-host", 22, 2.0, 9000) in store.list_running_runs()
+    store.end_run(run.id, RunStatus.FINISHED, 10_000)
+    assert store.get_run(run.id).status is RunStatus.FINISHED
+    with pytest.raises(NotFound):
+        store.reopen_run("0" * 32, host=None, pid=None, pid_start=None, at=1)
 
 
 # -- environments ---------------------------------------------------------------------------

@@ -199,6 +199,19 @@ class TrackingService:
             self._capture_environment_later(run.id)
         return run
 
+    def resume_run(self, run_id: str, *, system_metrics: bool | None = None) -> Run:
+        """Make an ended run RUNNING again, owned by this process (heartbeats resume).
+
+        Used to continue interrupted work under the same run (e.g. a resumed search).
+        """
+        run = self.store.reopen_run(
+            run_id, host=self._host, pid=self._pid, pid_start=self._pid_start, at=now_ms()
+        )
+        sample = self.settings.system_metrics if system_metrics is None else system_metrics
+        with self._live_lock:
+            self._live[run.id] = _LiveRun(run.id, sample)
+        return run
+
     def _create_run(
         self,
         experiment_id: str,

@@ -50,6 +50,12 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
         "sklearn.feature_selection._univariate_selection.chi2",
         "sklearn.feature_selection._mutual_info.mutual_info_classif",
         "sklearn.feature_selection._mutual_info.mutual_info_regression",
+        # modelward's own estimators (modelward.training): their saved state is params and
+        # NumPy arrays; the MLP's __setstate__ rebuilds its network from JSON-able sizes and
+        # those arrays (no code from the file runs).
+        "modelward.training.features.MutualInfoSelector",
+        "modelward.training.torch_mlp.MLPClassifier",
+        "modelward.training.torch_mlp.MLPRegressor",
     }
 )
 

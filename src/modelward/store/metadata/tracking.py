@@ -94,6 +94,12 @@ class TrackingStore(abc.ABC):
         """Return ``(run_id, host, pid, pid_start, heartbeat_at)`` for every RUNNING run."""
 
     @abc.abstractmethod
+    def reopen_run(
+        self, run_id: str, *, host: str | None, pid: int | None, pid_start: float | None, at: int
+    ) -> Run:
+        """Make an ended run RUNNING again, owned by the given process (resuming work)."""
+
+    @abc.abstractmethod
     def mark_runs_killed(self, run_ids: Sequence[str], end_time: int) -> int:
         """Mark the given runs KILLED if they are still RUNNING; return how many changed."""
 

@@ -236,6 +236,25 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
             conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
             return self._load_runs(conn, [self._run_row(conn, run_id)])[0]
 
+    def reopen_run(
+        self, run_id: str, *, host: str | None, pid: int | None, pid_start: float | None, at: int
+    ) -> Run:
+        with self._db.write() as conn:
+            self._run_row(conn, run_id)
+            conn.execute(
+                runs.update()
+                .where(runs.c.id == run_id)
+                .values(
+                    status=RunStatus.RUNNING.value,
+                    end_time=None,
+                    heartbeat_at=at,
+                    host=host,
+                    pid=pid,
+                    pid_start=pid_start,
+                )
+            )
+            return self._load_runs(conn, [self._run_row(conn, run_id)])[0]
+
     def heartbeat(self, run_ids: Sequence[str], at: int) -> None:
         if not run_ids:
             return
