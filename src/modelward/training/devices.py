@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from dataclasses import dataclass
 from typing import Any
+
+from modelward._lazy import loaded_module
 
 __all__ = ["Device", "cpu_count", "describe_run_device", "detect", "gpu_count"]
 
@@ -70,7 +71,7 @@ def _cpu() -> Device:
 
 
 def _cuda(import_torch: bool) -> list[Device]:
-    torch: Any = sys.modules.get("torch")
+    torch: Any = loaded_module("torch")
     if torch is None and import_torch:
         try:
             import torch
@@ -99,7 +100,7 @@ def describe_run_device(model: Any, num_cpus: float) -> str:
     """A short description of what a fitted model ran on, e.g. ``cuda:0 (NVIDIA H100)``."""
     device = _model_device(model)
     if device is not None and device.startswith("cuda"):
-        torch: Any = sys.modules.get("torch")
+        torch: Any = loaded_module("torch")
         name = ""
         if torch is not None:
             index = int(device.partition(":")[2] or torch.cuda.current_device())

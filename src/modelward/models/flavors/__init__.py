@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from modelward._lazy import loaded_module
 from modelward.entities.models import ModelManifest, ModelSignature
 from modelward.errors import InvalidInput
 
@@ -135,12 +136,12 @@ def flavor_module(name: str) -> Any:
 
 
 def _is_torch_module(model: Any) -> bool:
-    torch = sys.modules.get("torch")
+    torch = loaded_module("torch")
     return torch is not None and isinstance(model, torch.nn.Module)
 
 
 def _is_onnx_model(model: Any) -> bool:
-    onnx = sys.modules.get("onnx")
+    onnx = loaded_module("onnx")
     return onnx is not None and isinstance(model, onnx.ModelProto)
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelward._lazy import loaded_module
 from modelward.errors import InvalidInput, NotFound
 from modelward.training.devices import cpu_count
 from modelward.training.executors.base import (
@@ -98,10 +99,9 @@ _controller: Any = None
 def _limit_threads(num_cpus: float) -> Any:
     """Cap BLAS/OpenMP (threadpoolctl) and torch threads at the task's CPUs, for its duration."""
     global _controller
-    import sys
 
     threads = max(1, int(num_cpus))
-    torch: Any = sys.modules.get("torch")
+    torch: Any = loaded_module("torch")
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     if _controller is None:
