@@ -263,3 +263,35 @@ def test_a_run_started_while_the_environment_is_captured_gets_it_too(
     assert digest is not None
     assert store.get_run(b.id).environment_digest == digest
     assert "mw.source.entry_point" in store.get_run(b.id).tags
+
+
+def test_tags_set_while_the_environment_is_captured_are_kept(
+    make_client: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The git tags recorded when capture finishes never replace a tag the user set first."""
+    import threading
+
+    from modelward.tracking import environment
+
+    release = threading.Event()
+    capture = environment.capture_environment
+
+    def slow_capture() -> environment.Environment:
+        release.wait(10)
+        return capture()
+
+    monkeypatch.setattr(environment, "capture_environment", slow_capture)
+    monkeypatch.setattr(
+        environment,
+        "source_tags",
+        lambda: {"mw.source.git_commit": "from-git", "mw.source.git_dirty": "false"},
+    )
+    client = make_client(capture_environment=True)
+    run = client.tracking.start_run("exp")
+    client.tracking.set_tags(run.id, {"mw.source.git_commit": "set-by-user"})
+    release.set()
+    client.tracking.end_run(run.id)  # waits for the capture to link the run
+    tags = client.store.get_run(run.id).tags
+    assert tags["mw.source.git_commit"] == "set-by-user"
+    assert tags["mw.source.git_dirty"] == "false"
+    assert client.store.get_run(run.id).environment_digest is not None

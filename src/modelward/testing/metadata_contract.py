@@ -334,6 +334,9 @@ def test_tags_overwrite_and_delete(store: MetadataStore) -> None:
     assert dict(store.get_run(run.id).tags) == {"b": "3"}
     with pytest.raises(NotFound, match="has no tag 'a'"):
         store.delete_tag(run.id, "a")
+    # Without overwrite, keys the run has keep their value and new keys are added.
+    store.set_tags(run.id, {"b": "changed", "c": "4"}, overwrite=False)
+    assert dict(store.get_run(run.id).tags) == {"b": "3", "c": "4"}
 
 
 def test_logging_to_a_deleted_run_is_a_conflict(store: MetadataStore) -> None:

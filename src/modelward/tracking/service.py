@@ -459,7 +459,8 @@ class TrackingService:
     def _link_environment(self, run_id: str, env: Environment, tags: dict[str, str]) -> None:
         try:
             self.store.set_run_environment(run_id, env.digest, env.data)
-            self.store.set_tags(run_id, tags)
+            # The user may have set some of these tags since the run started: keep theirs.
+            self.store.set_tags(run_id, tags, overwrite=False)
         except Exception as exc:
             log.warning("could not link the environment to run %s: %s", run_id, exc)
 

@@ -116,8 +116,12 @@ class TrackingStore(abc.ABC):
         """Record params; :class:`~modelward.errors.Conflict` if a key has another value."""
 
     @abc.abstractmethod
-    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
-        """Set (or overwrite) tags on a run."""
+    def set_tags(self, run_id: str, tags: Mapping[str, str], *, overwrite: bool = True) -> None:
+        """Set tags on a run; with ``overwrite=False``, keys the run already has keep their value.
+
+        ``overwrite=False`` is atomic, so background bookkeeping (the git state recorded once
+        environment capture finishes) never replaces a tag the user set meanwhile.
+        """
 
     @abc.abstractmethod
     def delete_tag(self, run_id: str, key: str) -> None:

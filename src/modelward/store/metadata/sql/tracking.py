@@ -361,7 +361,7 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
             if new_rows:
                 self._db.run(conn, _INSERT_PARAM, new_rows)
 
-    def set_tags(self, run_id: str, tags_: Mapping[str, str]) -> None:
+    def set_tags(self, run_id: str, tags_: Mapping[str, str], *, overwrite: bool = True) -> None:
         values = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags_.items()}
         if not values:
             return
@@ -371,7 +371,9 @@ class SqlTrackingStore(SqlExperimentStore, TrackingStore):
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-                ),
+                )
+                if overwrite
+                else stmt.on_conflict_do_nothing(index_elements=["run_id", "key"]),
                 [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()],
             )
 
