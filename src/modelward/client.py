@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from modelward.datasets.service import DatasetService
     from modelward.deployments import DeploymentService
     from modelward.models.service import ModelService
+    from modelward.monitoring.service import MonitoringService
     from modelward.registry.service import RegistryService
     from modelward.store.artifacts.base import ArtifactStore
     from modelward.store.metadata.base import MetadataStore
@@ -160,6 +161,17 @@ class Client:
     def _resolve_version(self, target: object) -> int:
         return int(self.registry.resolve(str(target)).version)
 
+    @functools.cached_property
+    def monitoring(self) -> MonitoringService:
+        """Monitors: drift, data quality, performance, anomalies, alerts and reports.
+
+        Notifiers that read secrets from the environment (``url_env``) need a service built
+        with them: ``MonitoringService(client, secrets=os.environ)`` (the CLI does this).
+        """
+        from modelward.monitoring.service import MonitoringService
+
+        return MonitoringService(self)
+
     def close(self) -> None:
         """Flush buffered metrics and release connections."""
         with self._lock:
@@ -168,6 +180,9 @@ class Client:
             self._closed = True
             if "tracking" in self.__dict__:
                 self.tracking.close()
+            if "monitoring" in self.__dict__:
+                # Queued alert notifications get a bounded chance to go out first.
+                self.monitoring.close()
             if "store" in self.__dict__:
                 self.store.close()
 

@@ -125,5 +125,6 @@ _NOUNS = (
 
 def run_name(run_id: str) -> str:
     """Return a readable name derived from a run id, e.g. ``"swift-otter-417"``."""
-    n = int(run_id[:8], 16)
+    # The last characters are random (the first ones encode the creation time).
+    n = int(run_id[-8:], 16)
     return f"{_ADJECTIVES[n % 32]}-{_NOUNS[(n >> 5) % 32]}-{(n >> 10) % 1000}"

@@ -19,12 +19,14 @@ __all__ = ["cli", "main"]
 
 #: Sub-command name -> "module:attribute". Modules import only when their command runs.
 COMMANDS: dict[str, str] = {
+    "alerts": "modelward.cli.alerts:alerts",
     "data": "modelward.cli.data:data",
     "db": "modelward.cli.db:db",
     "deploy": "modelward.cli.deploy:deploy",
     "experiments": "modelward.cli.experiments:experiments",
     "feedback": "modelward.cli.serve:feedback",
     "models": "modelward.cli.models:models",
+    "monitor": "modelward.cli.monitor:monitor",
     "predict": "modelward.cli.serve:predict",
     "runs": "modelward.cli.runs:runs",
     "serve": "modelward.cli.serve:serve",
@@ -32,12 +34,14 @@ COMMANDS: dict[str, str] = {
 }
 
 _HELP: dict[str, str] = {
+    "alerts": "List, acknowledge and resolve monitoring alerts.",
     "data": "Ingest, version, validate, prepare, split, query and compare datasets.",
     "db": "Create or upgrade the metadata database schema.",
     "deploy": "Create, list, show, update, roll back and delete deployments.",
     "experiments": "List, create and delete experiments.",
     "feedback": "Attach ground-truth labels to logged predictions.",
     "models": "Registered models: versions, aliases, audit log, lineage and export.",
+    "monitor": "Drift, data quality, performance and anomaly monitors; reports and watch.",
     "predict": "Batch-predict a Parquet or CSV file with a model.",
     "runs": "List, search, show, compare and delete runs.",
     "serve": "Serve a deployment or model over HTTP (OIP v2, MLflow, /predict).",

@@ -35,20 +35,20 @@ def command_paths() -> list[str]:
 
 
 def _help(path: list[str], command: click.Command) -> str:
-    parent: click.Context | None = None
-    for i, name in enumerate(path):
-        parent = click.Context(
-            cli if i == 0 else command,
-            info_name=name,
-            parent=parent,
-            help_option_names=_HELP_NAMES,
-        )
-    ctx = click.Context(
-        command,
-        info_name=path[-1],
-        parent=parent.parent if parent else None,
-        help_option_names=_HELP_NAMES,
-    )
+    # Build the chain of contexts from the real command at each level, so usage lines read
+    # "modelward data diff [OPTIONS] A B" as they do at a terminal.
+    ctx: click.Context | None = None
+    current: click.Command = cli
+    for depth, name in enumerate(path):
+        if depth:
+            assert isinstance(current, click.Group)
+            assert ctx is not None
+            found = current.get_command(ctx, name)
+            assert found is not None
+            current = found
+        ctx = click.Context(current, info_name=name, parent=ctx, help_option_names=_HELP_NAMES)
+    assert ctx is not None
+    assert current is command
     formatter = ctx.make_formatter()
     formatter.width = 100
     command.format_help(ctx, formatter)

@@ -8,6 +8,7 @@ Every failure is answered with the JSON error envelope and its status; no input 
 
 from __future__ import annotations
 
+import abc
 import logging
 import time
 from typing import Any
@@ -37,7 +38,7 @@ __all__ = ["PredictEndpoint"]
 log = logging.getLogger(__name__)
 
 
-class PredictEndpoint:
+class PredictEndpoint(abc.ABC):
     """Base class of the prediction endpoints (``/predict``, ``/invocations``, OIP infer).
 
     Args:
@@ -52,19 +53,23 @@ class PredictEndpoint:
     def __init__(self, state: ServingState) -> None:
         self.state = state
 
+    @abc.abstractmethod
     def decode(self, doc: Any, model: LoadedModel, scope: Scope) -> tuple[Batch, Any]:
         """Turn the decoded body into a checked batch plus per-request context."""
-        raise NotImplementedError
 
     def decode_csv(self, body: bytes, model: LoadedModel) -> tuple[Batch, Any]:
-        """Turn a CSV body into a checked batch (only when ``accepts_csv``)."""
-        raise NotImplementedError  # pragma: no cover
+        """Turn a CSV body into a checked batch; endpoints with ``accepts_csv`` override it."""
+        from modelward.errors import UnsupportedMediaType
 
+        raise UnsupportedMediaType(
+            f"the {self.endpoint} endpoint does not accept text/csv; send application/json"
+        )
+
+    @abc.abstractmethod
     def encode(self, outputs: np.ndarray, model: LoadedModel, rid: str, context: Any) -> bytes:
         """The response body for the model's outputs."""
-        raise NotImplementedError
 
-    def check_path(self, scope: Scope) -> None:
+    def check_path(self, scope: Scope) -> None:  # noqa: B027 - an optional hook
         """Refuse a request for another model name (OIP); nothing by default."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -33,6 +33,7 @@ that is saved inside the model (:func:`~modelward.datasets.recipes.features.comp
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,14 +87,14 @@ def _number(value: Any, what: str, *, positive: bool = True) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class Step(abc.ABC):
     """A row-level step. Subclasses define ``kind`` and their parameters."""
 
     kind: ClassVar[str] = ""
 
+    @abc.abstractmethod
     def to_dict(self) -> dict[str, Any]:
         """Return the YAML/JSON form ``{kind: parameters}``."""
-        raise NotImplementedError  # pragma: no cover - every subclass overrides it
 
 
 @dataclass(frozen=True, slots=True)

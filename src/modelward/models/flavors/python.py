@@ -15,6 +15,7 @@ environment (an installed package, your project), loading imports it from there,
 
 from __future__ import annotations
 
+import abc
 import importlib
 import importlib.util
 import json
@@ -34,7 +35,7 @@ CODE_DIR = "code"
 ARTIFACTS_DIR = "artifacts"
 
 
-class PythonModel:
+class PythonModel(abc.ABC):
     """Base class of custom Python models.
 
     Example:
@@ -43,12 +44,12 @@ class PythonModel:
         ...         return data["x"].to_numpy() * 2
     """
 
-    def load_context(self, artifacts: Path) -> None:
+    def load_context(self, artifacts: Path) -> None:  # noqa: B027 - an optional hook
         """Rebuild state from the files logged with ``artifacts=`` (called once at load)."""
 
+    @abc.abstractmethod
     def predict(self, data: Any) -> Any:
         """Return predictions for a batch (a DataFrame when the model has a signature)."""
-        raise NotImplementedError
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -365,11 +365,15 @@ class S3ArtifactStore(ArtifactStore):
         """Yield the digest of every blob object under the prefix."""
         start = self._key("0" * 64).rsplit("/", 2)[0] + "/"
         paginator = self._client.get_paginator("list_objects_v2")
+        previous = ""
         with self._errors("listing", start):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
                 for obj in page.get("Contents", []):
                     name = str(obj["Key"]).rsplit("/", 1)[-1]
-                    if _KEY_DIGEST.fullmatch(name):
+                    # Some S3-compatible servers (rclone) list a key twice while two uploads of
+                    # it race; listings are sorted, so a repeat is always adjacent.
+                    if _KEY_DIGEST.fullmatch(name) and name != previous:
+                        previous = name
                         yield name
 
     # -- deleting -----------------------------------------------------------------------

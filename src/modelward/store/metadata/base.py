@@ -7,6 +7,7 @@ import abc
 from modelward.store.metadata.artifact_index import ArtifactIndexStore
 from modelward.store.metadata.datasets import DatasetStore
 from modelward.store.metadata.deployments import DeploymentStore
+from modelward.store.metadata.monitoring import MonitoringStore
 from modelward.store.metadata.registry import RegistryStore
 from modelward.store.metadata.tracking import TrackingStore
 
@@ -14,7 +15,13 @@ __all__ = ["MetadataStore"]
 
 
 class MetadataStore(
-    TrackingStore, ArtifactIndexStore, DatasetStore, RegistryStore, DeploymentStore, abc.ABC
+    TrackingStore,
+    ArtifactIndexStore,
+    DatasetStore,
+    RegistryStore,
+    DeploymentStore,
+    MonitoringStore,
+    abc.ABC,
 ):
     """Everything modelward records except artifact bytes.
 

@@ -31,10 +31,7 @@ class SqlArtifactIndexStore(ArtifactIndexStore):
     _db: Database
 
     def _upsert_stmt(self) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        stmt = insert(artifact_entries)
+        stmt = self._db.insert(artifact_entries)
         return stmt.on_conflict_do_update(
             index_elements=["scope", "path"],
             set_={

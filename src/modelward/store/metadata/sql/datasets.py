@@ -11,7 +11,6 @@ either takes the next number or finds the identical version.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from modelward.entities import (
     RunInput,
     now_ms,
 )
+from modelward.entities.ids import new_id
 from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.store.metadata.datasets import DatasetStore
 from modelward.store.metadata.sql.engine import Database
@@ -50,7 +50,7 @@ DATA_PATH = "data.parquet"
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 def version_scope(version_id: str) -> str:
@@ -126,10 +126,7 @@ class SqlDatasetStore(DatasetStore):
     _db: Database
 
     def _insert_ignore(self, table: sa.Table) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        return insert(table)
+        return self._db.insert(table)
 
     # -- versions --------------------------------------------------------------------------
     def create_dataset_version(

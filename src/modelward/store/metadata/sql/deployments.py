@@ -223,10 +223,7 @@ class SqlDeploymentStore(DeploymentStore):
     def put_feedback(self, deployment: str, labels: Sequence[tuple[str, Any]], *, time: int) -> int:
         if not labels:
             return 0
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        stmt = insert(prediction_feedback)
+        stmt = self._db.insert(prediction_feedback)
         stmt = stmt.on_conflict_do_update(
             index_elements=["deployment", "request_id"],
             set_={"label": stmt.excluded.label, "time": stmt.excluded.time},

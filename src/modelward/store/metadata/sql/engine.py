@@ -29,7 +29,7 @@ from modelward.errors import (
     Unavailable,
 )
 
-__all__ = ["Database", "translate_errors"]
+__all__ = ["Database", "RawStatement", "translate_errors"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,25 @@ def _sqlite_path(uri: str) -> Path | None:
         # An SQLite URI filename (``sqlite:///file:PATH?mode=ro&uri=true``), not a path.
         return None
     return Path(url.database)
+
+
+class RawStatement:
+    """A fixed statement with ``:name`` parameters, executed through the driver directly.
+
+    For the few hottest statements (creating and ending runs, logging params): skipping
+    SQLAlchemy's compile and result machinery saves ~30 µs per statement. Values still travel
+    as bound parameters; the text is converted once to psycopg's ``%(name)s`` style.
+    """
+
+    __slots__ = ("pyformat", "qmark_named")
+
+    def __init__(self, sql: str) -> None:
+        self.qmark_named = sql
+        self.pyformat = re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql)
+
+    def text(self, is_sqlite: bool) -> str:
+        """The statement in the driver's parameter style."""
+        return self.qmark_named if is_sqlite else self.pyformat
 
 
 class Database:
@@ -123,6 +142,18 @@ class Database:
         def _on_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+    def run(self, conn: Connection, statement: RawStatement, params: Any) -> Any:
+        """Execute a :class:`RawStatement` (``params``: a dict, or a list of dicts)."""
+        return conn.exec_driver_sql(statement.text(self.is_sqlite), params)
+
+    def insert(self, table: sa.Table) -> Any:
+        """An ``INSERT`` for this dialect, with ``on_conflict_do_update``/``do_nothing``."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        if self.is_sqlite:
+            return sqlite.insert(table)
+        return postgresql.insert(table)
 
     def placeholders(self, n: int) -> str:
         """``n`` positional bind markers in the driver's paramstyle (for bulk inserts)."""

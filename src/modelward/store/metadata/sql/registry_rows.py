@@ -52,10 +52,7 @@ class RegistryRows:
 
     # -- helpers ---------------------------------------------------------------------------
     def _insert(self, table: sa.Table) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        return insert(table)
+        return self._db.insert(table)
 
     @staticmethod
     def _audit(

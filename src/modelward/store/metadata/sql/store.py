@@ -8,6 +8,8 @@ from modelward.store.metadata.sql.datasets import SqlDatasetStore
 from modelward.store.metadata.sql.deployments import SqlDeploymentStore
 from modelward.store.metadata.sql.engine import Database
 from modelward.store.metadata.sql.migrate import check_schema, current_revision
+from modelward.store.metadata.sql.monitoring import SqlMonitorStore
+from modelward.store.metadata.sql.monitoring_alerts import SqlAlertStore
 from modelward.store.metadata.sql.registry import SqlRegistryStore
 from modelward.store.metadata.sql.tracking import SqlTrackingStore
 
@@ -20,6 +22,8 @@ class SqlMetadataStore(
     SqlDatasetStore,
     SqlRegistryStore,
     SqlDeploymentStore,
+    SqlMonitorStore,
+    SqlAlertStore,
     MetadataStore,
 ):
     """Metadata in SQLite or PostgreSQL through SQLAlchemy Core.

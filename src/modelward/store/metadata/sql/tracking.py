@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from modelward.entities import Experiment, LifecycleStage, Metric, Page, Run, RunStatus, now_ms
-from modelward.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from modelward.entities import LifecycleStage, Metric, Page, Run, RunStatus, now_ms
+from modelward.entities.ids import new_id
+from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.store.metadata.sql import search as sql_search
-from modelward.store.metadata.sql.engine import Database
+from modelward.store.metadata.sql.engine import Database, RawStatement
+from modelward.store.metadata.sql.experiments import SqlExperimentStore
 from modelward.store.metadata.sql.tables.tracking import (
     environments,
-    experiment_tags,
-    experiments,
     latest_metrics,
     metrics,
     runs,
@@ -30,26 +29,30 @@ __all__ = ["SqlTrackingStore"]
 
 _NAN = float("nan")
 
-# Hot paths use prebuilt textual statements: building a Core statement per call costs ~3x the
-# SQL itself. Identifiers are quoted because "user" is reserved in PostgreSQL.
-_EXPERIMENT_STAGE = sa.text("SELECT lifecycle_stage FROM experiments WHERE id = :id")
-_RUN_STAGE = sa.text("SELECT lifecycle_stage FROM runs WHERE id = :id")
-_INSERT_RUN = sa.text(
+# Hot paths use prebuilt statements run through the driver: building a Core statement per call
+# costs ~3x the SQL itself. Identifiers are quoted because "user" is reserved in PostgreSQL.
+_EXPERIMENT_STAGE = RawStatement("SELECT lifecycle_stage FROM experiments WHERE id = :id")
+_RUN_STAGE = RawStatement("SELECT lifecycle_stage FROM runs WHERE id = :id")
+_INSERT_RUN = RawStatement(
     'INSERT INTO runs (id, experiment_id, name, status, start_time, parent_id, "user", '
     "lifecycle_stage, host, pid, pid_start, heartbeat_at, environment_digest) VALUES "
     "(:id, :experiment_id, :name, 'RUNNING', :start_time, :parent_id, :user, 'active', "
     ":host, :pid, :pid_start, :start_time, :environment_digest)"
 )
-_INSERT_TAG = sa.text('INSERT INTO tags (run_id, "key", value) VALUES (:run_id, :key, :value)')
-_INSERT_PARAM = sa.text('INSERT INTO params (run_id, "key", value) VALUES (:run_id, :key, :value)')
-_SELECT_PARAMS = sa.text(
-    'SELECT "key", value FROM params WHERE run_id = :run_id AND "key" IN :keys'
-).bindparams(sa.bindparam("keys", expanding=True))
-_END_RUN = sa.text("UPDATE runs SET status = :status, end_time = :end_time WHERE id = :id")
+_INSERT_TAG = RawStatement('INSERT INTO tags (run_id, "key", value) VALUES (:run_id, :key, :value)')
+_INSERT_PARAM = RawStatement(
+    'INSERT INTO params (run_id, "key", value) VALUES (:run_id, :key, :value)'
+)
+# The run's state and its params in one statement (a run with no params yields one row of NULLs).
+_RUN_PARAMS = RawStatement(
+    'SELECT r.lifecycle_stage, p."key", p.value FROM runs r '
+    "LEFT JOIN params p ON p.run_id = r.id WHERE r.id = :id"
+)
+_END_RUN = RawStatement("UPDATE runs SET status = :status, end_time = :end_time WHERE id = :id")
 
 
 def _new_id() -> str:
-    return uuid.uuid4().hex
+    return new_id()
 
 
 def _db_float(value: float) -> float | None:
@@ -61,17 +64,17 @@ def _py_float(value: float | None) -> float:
     return _NAN if value is None else float(value)
 
 
-class SqlTrackingStore(TrackingStore):
-    """Experiments and runs in SQL. Mixed into the full SQL metadata store."""
+class SqlTrackingStore(SqlExperimentStore, TrackingStore):
+    """Runs, params, tags and metrics in SQL; mixed into the full SQL metadata store.
+
+    Experiments and environments come from :class:`SqlExperimentStore`.
+    """
 
     _db: Database
 
     # -- helpers ---------------------------------------------------------------------------
     def _upsert(self, table: sa.Table) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        insert: Any = sqlite.insert if self._db.is_sqlite else postgresql.insert
-        return insert(table)
+        return self._db.insert(table)
 
     @staticmethod
     def _run_row(conn: Connection, run_id: str) -> Any:
@@ -89,16 +92,6 @@ class SqlTrackingStore(TrackingStore):
                 details={"run_id": run_id},
             )
         return row
-
-    @staticmethod
-    def _experiment_from_row(row: Any, tag_rows: Iterable[Any]) -> Experiment:
-        return Experiment(
-            id=row.id,
-            name=row.name,
-            lifecycle_stage=LifecycleStage(row.lifecycle_stage),
-            created_at=row.created_at,
-            tags={t.key: t.value for t in tag_rows},
-        )
 
     def _load_runs(self, conn: Connection, rows: Sequence[Any]) -> list[Run]:
         """Attach params, tags and latest metrics to run rows with three batched queries."""
@@ -150,95 +143,6 @@ class SqlTrackingStore(TrackingStore):
             for r in rows
         ]
 
-    # -- experiments -----------------------------------------------------------------------
-    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> Experiment:
-        name = check_key(name, "experiment name", max_len=256)
-        tag_map = {
-            check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in (tags or {}).items()
-        }
-        exp_id = _new_id()
-        created = now_ms()
-        with self._db.write() as conn:
-            existing = conn.execute(
-                sa.select(experiments.c.id).where(experiments.c.name == name)
-            ).first()
-            if existing is not None:
-                raise AlreadyExists(
-                    f"experiment {name!r} already exists; choose another name or use it",
-                    details={"name": name, "id": existing.id},
-                )
-            conn.execute(
-                experiments.insert().values(
-                    id=exp_id, name=name, lifecycle_stage="active", created_at=created
-                )
-            )
-            if tag_map:
-                conn.execute(
-                    experiment_tags.insert(),
-                    [{"experiment_id": exp_id, "key": k, "value": v} for k, v in tag_map.items()],
-                )
-        return Experiment(id=exp_id, name=name, created_at=created, tags=tag_map)
-
-    def _get_experiment(self, conn: Connection, where: Any, what: str) -> Experiment:
-        row = conn.execute(sa.select(experiments).where(where)).first()
-        if row is None:
-            raise NotFound(
-                f"experiment {what} does not exist; list them with: modelward experiments list"
-            )
-        tag_rows = conn.execute(
-            sa.select(experiment_tags).where(experiment_tags.c.experiment_id == row.id)
-        )
-        return self._experiment_from_row(row, tag_rows)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        with self._db.read() as conn:
-            return self._get_experiment(
-                conn, experiments.c.id == experiment_id, repr(experiment_id)
-            )
-
-    def get_experiment_by_name(self, name: str) -> Experiment:
-        with self._db.read() as conn:
-            return self._get_experiment(conn, experiments.c.name == name, repr(name))
-
-    def list_experiments(self, *, include_deleted: bool = False) -> list[Experiment]:
-        with self._db.read() as conn:
-            query = sa.select(experiments).order_by(experiments.c.created_at, experiments.c.id)
-            if not include_deleted:
-                query = query.where(experiments.c.lifecycle_stage == "active")
-            rows = conn.execute(query).all()
-            tag_map: dict[str, list[Any]] = {}
-            for t in conn.execute(sa.select(experiment_tags)):
-                tag_map.setdefault(t.experiment_id, []).append(t)
-            return [self._experiment_from_row(r, tag_map.get(r.id, [])) for r in rows]
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        with self._db.write() as conn:
-            self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
-            conn.execute(
-                experiments.update()
-                .where(experiments.c.id == experiment_id)
-                .values(lifecycle_stage="deleted")
-            )
-            conn.execute(
-                runs.update()
-                .where(runs.c.experiment_id == experiment_id)
-                .values(lifecycle_stage="deleted")
-            )
-
-    def set_experiment_tags(self, experiment_id: str, tags: Mapping[str, str]) -> None:
-        tag_map = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags.items()}
-        with self._db.write() as conn:
-            self._get_experiment(conn, experiments.c.id == experiment_id, repr(experiment_id))
-            for key, value in tag_map.items():
-                stmt = self._upsert(experiment_tags).values(
-                    experiment_id=experiment_id, key=key, value=value
-                )
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["experiment_id", "key"], set_={"value": value}
-                    )
-                )
-
     # -- runs ------------------------------------------------------------------------------
     def create_run(
         self,
@@ -261,7 +165,7 @@ class SqlTrackingStore(TrackingStore):
         }
         start = start_time if start_time is not None else now_ms()
         with self._db.write() as conn:
-            exp = conn.execute(_EXPERIMENT_STAGE, {"id": experiment_id}).first()
+            exp = self._db.run(conn, _EXPERIMENT_STAGE, {"id": experiment_id}).first()
             if exp is None:
                 raise NotFound(
                     f"experiment {experiment_id!r} does not exist",
@@ -273,12 +177,13 @@ class SqlTrackingStore(TrackingStore):
                 )
             if (
                 parent_id is not None
-                and conn.execute(_RUN_STAGE, {"id": parent_id}).first() is None
+                and self._db.run(conn, _RUN_STAGE, {"id": parent_id}).first() is None
             ):
                 raise NotFound(
                     f"parent run {parent_id!r} does not exist", details={"run_id": parent_id}
                 )
-            conn.execute(
+            self._db.run(
+                conn,
                 _INSERT_RUN,
                 {
                     "id": run_id,
@@ -294,7 +199,8 @@ class SqlTrackingStore(TrackingStore):
                 },
             )
             if tag_map:
-                conn.execute(
+                self._db.run(
+                    conn,
                     _INSERT_TAG,
                     [{"run_id": run_id, "key": k, "value": v} for k, v in tag_map.items()],
                 )
@@ -409,7 +315,7 @@ class SqlTrackingStore(TrackingStore):
         self._set_lifecycle(run_id, LifecycleStage.ACTIVE)
 
     def _require_active(self, conn: Connection, run_id: str) -> None:
-        row = conn.execute(_RUN_STAGE, {"id": run_id}).first()
+        row = self._db.run(conn, _RUN_STAGE, {"id": run_id}).first()
         if row is None:
             raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
         if row.lifecycle_stage != LifecycleStage.ACTIVE:
@@ -426,11 +332,16 @@ class SqlTrackingStore(TrackingStore):
         if not values:
             return
         with self._db.write() as conn:
-            self._require_active(conn, run_id)
-            existing = {
-                r.key: r.value
-                for r in conn.execute(_SELECT_PARAMS, {"run_id": run_id, "keys": list(values)})
-            }
+            rows = self._db.run(conn, _RUN_PARAMS, {"id": run_id}).all()
+            if not rows:
+                raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
+            if rows[0][0] != LifecycleStage.ACTIVE:
+                raise Conflict(
+                    f"run {run_id!r} is deleted; restore it (modelward runs restore) "
+                    "before logging to it",
+                    details={"run_id": run_id},
+                )
+            existing = {r[1]: r[2] for r in rows if r[1] is not None}
             clashes = {
                 k: (existing[k], v) for k, v in values.items() if k in existing and existing[k] != v
             }
@@ -448,7 +359,7 @@ class SqlTrackingStore(TrackingStore):
                 if k not in existing
             ]
             if new_rows:
-                conn.execute(_INSERT_PARAM, new_rows)
+                self._db.run(conn, _INSERT_PARAM, new_rows)
 
     def set_tags(self, run_id: str, tags_: Mapping[str, str]) -> None:
         values = {check_key(k, "tag key"): check_value(v, f"tag {k!r}") for k, v in tags_.items()}
@@ -542,8 +453,8 @@ class SqlTrackingStore(TrackingStore):
             with self._db.write() as conn:
                 if points:
                     self._write_points(conn, points)
-                result = conn.execute(
-                    _END_RUN, {"status": status.value, "end_time": end_time, "id": run_id}
+                result = self._db.run(
+                    conn, _END_RUN, {"status": status.value, "end_time": end_time, "id": run_id}
                 )
                 if not result.rowcount:
                     raise NotFound(f"run {run_id!r} does not exist", details={"run_id": run_id})
@@ -669,31 +580,14 @@ class SqlTrackingStore(TrackingStore):
         ).all()
         return rows
 
-    # -- environments ----------------------------------------------------------------------
     def set_run_environment(self, run_id: str, digest: str, data: Mapping[str, Any]) -> None:
         with self._db.write() as conn:
             self._run_row(conn, run_id)
-            stmt = self._upsert(environments).values(
+            stmt = self._db.insert(environments).values(
                 digest=digest, data=dict(data), created_at=now_ms()
             )
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
             conn.execute(runs.update().where(runs.c.id == run_id).values(environment_digest=digest))
-
-    def put_environment(self, digest: str, data: Mapping[str, Any]) -> None:
-        with self._db.write() as conn:
-            stmt = self._upsert(environments).values(
-                digest=digest, data=dict(data), created_at=now_ms()
-            )
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["digest"]))
-
-    def get_environment(self, digest: str) -> dict[str, Any]:
-        with self._db.read() as conn:
-            row = conn.execute(
-                sa.select(environments.c.data).where(environments.c.digest == digest)
-            ).first()
-            if row is None:
-                raise NotFound(f"no environment with digest {digest!r}")
-            return dict(row.data)
 
 
 def _short(value: str, limit: int = 60) -> str:

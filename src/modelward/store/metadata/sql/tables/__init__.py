@@ -8,6 +8,7 @@ the migrated schema with these definitions.
 from modelward.store.metadata.sql.tables import (  # noqa: F401  (registers tables)
     datasets,
     deployments,
+    monitoring,
     registry,
     tracking,
 )
