@@ -16,6 +16,7 @@ torch is imported only when a model is fitted or loaded.
 
 from __future__ import annotations
 
+import abc
 import copy
 import math
 from collections.abc import Sequence
@@ -48,7 +49,7 @@ def resolve_device(device: str) -> str:
     return "cuda" if _torch().cuda.is_available() else "cpu"
 
 
-class _BaseMLP(BaseEstimator):  # type: ignore[misc]
+class _BaseMLP(BaseEstimator, abc.ABC):  # type: ignore[misc]
     """Shared training loop; see :class:`MLPClassifier` for the parameters."""
 
     _classifier = False
@@ -104,11 +105,13 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]
         if any(int(h) < 1 for h in self.hidden_layers):
             raise ValueError(f"hidden_layers must be positive widths, not {self.hidden_layers}")
 
+    @abc.abstractmethod
     def _targets(self, y: Any, *, first: bool, classes: Any = None) -> np.ndarray:
-        raise NotImplementedError
+        """Encode ``y`` for the network (``first``: the first fit, learning the classes)."""
 
+    @abc.abstractmethod
     def _n_outputs(self) -> int:
-        raise NotImplementedError
+        """Width of the network's output layer."""
 
     def _net_kwargs(self) -> dict[str, Any]:
         return {
