@@ -9,7 +9,7 @@ Usage::
 
     report = QualityChecker().fit(training_profile).score(todays_batch)
     if not report.passed:
-        print(report.summary)
+        log.warning(report.summary)
 """
 
 from __future__ import annotations
